@@ -1,0 +1,19 @@
+export * from './errors.js';
+export { parseDuration, systemClock, type Clock, type Duration } from './time.js';
+export type {
+  AcquireOptions,
+  AlgorithmName,
+  CommonLimiterOptions,
+  Decision,
+  FailMode,
+  Limiter,
+  LimiterMetrics,
+  LimiterStats,
+  Permit,
+  Policy,
+  PolicyInfo,
+} from './limiters/limiter.js';
+export { PolicyLimiter } from './limiters/policy-limiter.js';
+export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
+export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
