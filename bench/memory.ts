@@ -1,0 +1,155 @@
+/**
+ * memory group: decisions per second on the memory store against rate-limiter-flexible's RateLimiterMemory,
+ * express-rate-limit's MemoryStore and a bare awaited Map token bucket; heap bytes per tracked key; a bounded
+ * store under 10M distinct keys.
+ */
+import { Child, benchDir } from './lib/child.js';
+import type { BenchGroup, GroupContext } from './lib/group.js';
+import { pick } from './lib/group.js';
+import { pendingGoal, ratioGoal, valueGoal } from './lib/goals.js';
+import type { Goal, Row } from './lib/report.js';
+import { compareHosts, throughputRows } from './lib/rotation.js';
+import { summarize } from './lib/stats.js';
+import { landedSluiceLimiters, type BoundedHeapResult, type MemoryParams } from './memory-contenders.js';
+
+const MODULE = 'memory-contenders.ts';
+const BARE = 'bare Map token bucket';
+const RLM = 'RateLimiterMemory';
+const ERL = 'express-rate-limit MemoryStore';
+const sluiceName = (algorithm: string) => `sluice ${algorithm}`;
+const SYNC_DECIDE = 'sluice tokenBucket, sync decide()';
+
+interface ContenderSpec {
+  name: string;
+  export: string;
+  params: MemoryParams;
+}
+
+function contenders(keyCount: number, algorithms: readonly string[], withSync: boolean): ContenderSpec[] {
+  return [
+    { name: BARE, export: 'bareMap', params: { keyCount } },
+    ...algorithms.map((algorithm) => ({ name: sluiceName(algorithm), export: 'sluiceLimiter', params: { keyCount, algorithm } })),
+    ...(withSync ? [{ name: SYNC_DECIDE, export: 'sluiceLimiter', params: { keyCount, algorithm: 'tokenBucket', api: 'decide' as const } }] : []),
+    { name: RLM, export: 'rateLimiterMemory', params: { keyCount } },
+    { name: ERL, export: 'expressRateLimitMemoryStore', params: { keyCount } },
+  ];
+}
+
+async function throughput(context: GroupContext, comparison: string, keyCount: number, algorithms: readonly string[]): Promise<Row[]> {
+  context.log(comparison);
+  const samples = await compareHosts(
+    contenders(keyCount, algorithms, true).map((spec) => ({
+      ...spec,
+      module: MODULE,
+      sampleMs: pick(context, 400, 40),
+      warmupMs: pick(context, 600, 40),
+      warmupOps: keyCount,
+    })),
+    { rounds: context.rounds, log: context.log },
+  );
+  for (const [name, list] of samples) {
+    const refused = list.reduce((sum, s) => sum + (s.extra?.refused ?? 0), 0);
+    if (refused > 0) throw new Error(`${name} refused ${refused} decisions: the comparison must admit every decision`);
+  }
+  return throughputRows(samples, { comparison, unit: 'decisions/s', ratiosVs: [BARE, RLM] });
+}
+
+/** Each contender alone in a fresh process with --expose-gc: heap after minus heap before, over the keys. */
+async function heapPerKey(context: GroupContext, comparison: string, count: number, algorithms: readonly string[]): Promise<Row[]> {
+  context.log(comparison);
+  // Bytes do not depend on CPU contention, so the processes measure at the same time.
+  return Promise.all(
+    contenders(0, algorithms, false).map(async (spec): Promise<Row> => {
+      const child = await Child.start(spec.name, `${benchDir}lib/host.ts`, { nodeFlags: ['--expose-gc'] });
+      try {
+        await child.request({ type: 'init', module: `${benchDir}${MODULE}`, export: spec.export, params: spec.params });
+        const bytes = await child.request<number>({ type: 'measure', name: 'heapPerKey', args: { count } });
+        return { comparison, contender: spec.name, unit: 'B/key', higherIsBetter: false, value: summarize([bytes]) };
+      } finally {
+        await child.stop();
+      }
+    }),
+  );
+}
+
+async function boundedHeap(context: GroupContext, comparison: string, count: number, maxKeys: number, checkpoint: number): Promise<BoundedHeapResult> {
+  context.log(comparison);
+  const child = await Child.start('bounded', `${benchDir}lib/host.ts`, { nodeFlags: ['--expose-gc'] });
+  try {
+    await child.request({ type: 'init', module: `${benchDir}${MODULE}`, export: 'sluiceLimiter', params: { keyCount: 0, maxKeys } });
+    return await child.request<BoundedHeapResult>({ type: 'measure', name: 'boundedHeap', args: { count, checkpoint } });
+  } finally {
+    await child.stop();
+  }
+}
+
+export const group: BenchGroup = {
+  name: 'memory',
+  async run(context) {
+    const algorithms = landedSluiceLimiters();
+    const keyCount = pick(context, 1_000_000, 20_000);
+    const keysLabel = context.quick ? `${keyCount / 1000}k` : '1M';
+    const HOT = 'one hot key, each decision awaited';
+    const KEYS = `${keysLabel} distinct keys, each decision awaited`;
+    const HEAP = `heap bytes per tracked key at ${keysLabel} keys (keys included)`;
+    const rows: Row[] = [];
+    rows.push(...(await throughput(context, HOT, 1, algorithms)));
+    rows.push(...(await throughput(context, KEYS, keyCount, algorithms)));
+    rows.push(...(await heapPerKey(context, HEAP, keyCount, algorithms)));
+
+    const manyKeys = pick(context, 10_000_000, 200_000);
+    const maxKeys = pick(context, 100_000, 10_000);
+    const checkpoint = manyKeys / 10;
+    const BOUNDED = `${manyKeys / 1e6}M distinct keys on memoryStore({ maxKeys: ${maxKeys / 1000}k }), sync decide()`;
+    const bounded = await boundedHeap(context, BOUNDED, manyKeys, maxKeys, checkpoint);
+    const one = (contender: string, unit: string, value: number, higherIsBetter = false): Row => ({
+      comparison: BOUNDED,
+      contender,
+      unit,
+      higherIsBetter,
+      value: summarize([value]),
+    });
+    rows.push(
+      one('decisions (every one a new key, evicting)', 'decisions/s', bounded.decisionsPerSec, true),
+      one('peak heap growth during the run', 'MB', bounded.peakHeapMB),
+      one(`retained after ${checkpoint / 1e6}M keys`, 'MB', bounded.retainedAtCheckpointMB),
+      one(`retained after ${manyKeys / 1e6}M keys`, 'MB', bounded.retainedAtEndMB),
+      one('keys held at the end', 'keys', bounded.keysHeld),
+    );
+
+    const goals: Goal[] = [];
+    for (const algorithm of algorithms) {
+      const contender = sluiceName(algorithm);
+      goals.push(
+        ratioGoal(rows, { id: `memory.hot.rlm.${algorithm}`, text: `${contender} ≥ 2× RateLimiterMemory, one hot key`, comparison: HOT, contender, vs: RLM, atLeast: 2 }),
+      );
+    }
+    const headline = sluiceName('tokenBucket');
+    goals.push(
+      ratioGoal(rows, { id: 'memory.hot.bare', text: `${headline} ≥ 85% of the bare awaited Map loop, one hot key`, comparison: HOT, contender: headline, vs: BARE, atLeast: 0.85 }),
+      ratioGoal(rows, { id: 'memory.keys.rlm', text: `${headline} ≥ 2× RateLimiterMemory over ${keysLabel} keys`, comparison: KEYS, contender: headline, vs: RLM, atLeast: 2 }),
+    );
+    for (const algorithm of algorithms) {
+      const contender = sluiceName(algorithm);
+      goals.push(valueGoal(rows, { id: `memory.heap.${algorithm}`, text: `${contender} ≤ 80 B per tracked key`, comparison: HEAP, contender, atMost: 80 }));
+    }
+    const bound = bounded.retainedAtCheckpointMB * 1.1 + 1;
+    goals.push({
+      id: 'memory.bounded',
+      text: `${manyKeys / 1e6}M keys with maxKeys ${maxKeys / 1000}k stay bounded (keys held ≤ maxKeys; retained heap at the end ≤ 1.1× + 1 MB of that after ${checkpoint / 1e6}M)`,
+      measured: `${bounded.keysHeld} keys; retained ${bounded.retainedAtEndMB.toFixed(1)} MB vs ${bounded.retainedAtCheckpointMB.toFixed(1)} MB; peak growth ${bounded.peakHeapMB.toFixed(1)} MB`,
+      pass: bounded.keysHeld <= maxKeys && bounded.retainedAtEndMB <= bound,
+    });
+    goals.push(pendingGoal('memory.metrics', 'metrics on costs ≤ 10% of decisions/s', 'metrics have not landed on main'));
+
+    const missing = ['slidingWindow', 'fixedWindow', 'leakyBucket', 'gcra'].filter((name) => !algorithms.includes(name));
+    const notes = [
+      'Every contender admits every decision (limits of 1e9 per hour, refill slow enough that each key keeps its state) and ' +
+        'runs alone in its own process; samples rotate between the processes. Keys are IPv4 strings (10.x.y.z).',
+      `The bare loop is an async function over a Map of { tokens, lastMs } objects: clock read, lookup, refill, take; it returns a boolean where a limiter returns a decision object.`,
+      'Heap per key is (heapUsed + arrayBuffers) after two forced collections, minus the same before, divided by the keys; the key strings are made inside the measured span.',
+    ];
+    if (missing.length > 0) notes.push(`Not yet on main, so not measured: ${missing.join(', ')}.`);
+    return { title: 'decisions on the memory store', rows, goals, notes };
+  },
+};

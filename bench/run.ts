@@ -1,0 +1,101 @@
+/**
+ * `npm run bench [-- <group>...] [--quick] [--rounds N] [--no-write] [--json FILE]`
+ *
+ * Runs the benchmark groups (all by default), prints each group's table, saves a full run's results in
+ * bench/results/<group>.json and rewrites the generated part of docs/benchmarks.md from every saved result.
+ * A --quick run is a short smoke run: it prints but writes nothing unless --write is given.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { benchDir } from './lib/child.js';
+import type { BenchGroup, GroupContext } from './lib/group.js';
+import { machineFacts } from './lib/machine.js';
+import { generatedMarkdown, printGroup, replaceGenerated, type GroupResult } from './lib/report.js';
+
+/** In the order they appear in docs/benchmarks.md. */
+const GROUPS: Record<string, () => Promise<{ group: BenchGroup }>> = {
+  memory: () => import('./memory.js'),
+};
+
+interface Arguments {
+  groups: string[];
+  quick: boolean;
+  rounds: number | undefined;
+  write: boolean;
+  json: string | undefined;
+}
+
+function parseArguments(argv: readonly string[]): Arguments {
+  const args: Arguments = { groups: [], quick: false, rounds: undefined, write: true, json: undefined };
+  let explicitWrite = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') args.quick = true;
+    else if (arg === '--no-write') args.write = false;
+    else if (arg === '--write') explicitWrite = true;
+    else if (arg === '--rounds') args.rounds = Number(argv[++i]);
+    else if (arg === '--json') args.json = argv[++i];
+    else if (arg in GROUPS) args.groups.push(arg);
+    else throw new Error(`Unknown argument "${arg}". Groups: ${Object.keys(GROUPS).join(', ')}; flags: --quick --rounds N --no-write --write --json FILE`);
+  }
+  if (args.rounds !== undefined && !(Number.isInteger(args.rounds) && args.rounds >= 1)) throw new Error('--rounds takes a whole number >= 1');
+  if (args.quick && !explicitWrite) args.write = false;
+  if (explicitWrite) args.write = true;
+  if (args.groups.length === 0) args.groups = Object.keys(GROUPS);
+  return args;
+}
+
+const resultsDir = `${benchDir}results/`;
+const docsPage = `${benchDir}../docs/benchmarks.md`;
+
+function savedResults(): GroupResult[] {
+  return Object.keys(GROUPS)
+    .map((name) => `${resultsDir}${name}.json`)
+    .filter((file) => existsSync(file))
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')) as GroupResult);
+}
+
+async function main(): Promise<void> {
+  const args = parseArguments(process.argv.slice(2));
+  const results: GroupResult[] = [];
+  let failed = false;
+  for (const name of args.groups) {
+    const { group } = await GROUPS[name]!();
+    const machine = machineFacts();
+    const context: GroupContext = {
+      quick: args.quick,
+      rounds: args.rounds ?? (args.quick ? 3 : 5),
+      log: (line) => process.stderr.write(`[${name}] ${line}\n`),
+    };
+    const startMs = Date.now();
+    context.log(`starting (${args.quick ? 'quick' : 'full'}, ${context.rounds} rounds)`);
+    try {
+      const output = await group.run(context);
+      const result: GroupResult = {
+        group: name,
+        profile: args.quick ? 'quick' : 'full',
+        rounds: context.rounds,
+        machine,
+        durationSec: (Date.now() - startMs) / 1000,
+        ...output,
+      };
+      results.push(result);
+      printGroup(result);
+      if (args.write) {
+        mkdirSync(resultsDir, { recursive: true });
+        writeFileSync(`${resultsDir}${name}.json`, `${JSON.stringify(result, null, 1)}\n`);
+      }
+    } catch (error) {
+      failed = true;
+      console.error(`[${name}] failed:`, error);
+    }
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify(results));
+  if (args.write) {
+    const page = existsSync(docsPage) ? readFileSync(docsPage, 'utf8') : '# Benchmarks\n';
+    writeFileSync(docsPage, replaceGenerated(page, generatedMarkdown(savedResults())));
+    console.log(`\nwrote bench/results/ and docs/benchmarks.md`);
+  }
+  if (failed) process.exitCode = 1;
+}
+
+await main();
