@@ -14,6 +14,7 @@ import { generatedMarkdown, printGroup, replaceGenerated, type GroupResult } fro
 /** In the order they appear in docs/benchmarks.md. */
 const GROUPS: Record<string, () => Promise<{ group: BenchGroup }>> = {
   memory: () => import('./memory.js'),
+  http: () => import('./http.js'),
   resilience: () => import('./resilience.js'),
   latency: () => import('./latency.js'),
 };

@@ -17,6 +17,8 @@ export class Child {
   private readonly pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
   private exited = false;
   private stderr = '';
+  /** What the child said when it came up (its first message). */
+  hello: unknown;
 
   private constructor(
     readonly label: string,
@@ -48,7 +50,7 @@ export class Child {
       env: options.env ?? process.env,
     });
     const handle = new Child(label, child);
-    await handle.waitFor(0);
+    handle.hello = await handle.waitFor(0);
     return handle;
   }
 

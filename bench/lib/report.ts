@@ -64,6 +64,13 @@ export function formatNumber(value: number, unit = ''): string {
   return unit ? `${text} ${unit}` : text;
 }
 
+/** A time in nanoseconds, in the unit that keeps it short (ns, µs, ms). */
+export function formatNs(ns: number): string {
+  if (ns >= 1e7) return formatNumber(ns / 1e6, 'ms');
+  if (ns >= 1e4) return formatNumber(ns / 1e3, 'µs');
+  return formatNumber(ns, 'ns');
+}
+
 const formatRatio = (ratio: Summary): string =>
   `${ratio.median.toFixed(2)}× (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`;
 
@@ -97,15 +104,17 @@ function comparisonTable(rows: readonly Row[]): Table {
   );
   const hasCpu = rows.some((row) => row.cpuNsPerOp);
   const hasLatency = rows.some((row) => row.p99Us);
+  const hasP50 = rows.some((row) => row.p50Us);
   const header = ['contender', 'median (min–max)'];
   if (hasCpu) header.push('CPU/op');
-  if (hasLatency) header.push('p50', 'p99');
+  if (hasLatency) header.push(...(hasP50 ? ['p50'] : []), 'p99');
   header.push(...vsNames.map((vs) => `÷ ${vs}`));
   const body = rows.map((row) => {
     const cells = [row.note ? `${row.contender} [${row.note}]` : row.contender, formatSummary(row.value, row.unit)];
-    if (hasCpu) cells.push(row.cpuNsPerOp ? formatNumber(row.cpuNsPerOp.median, 'ns') : '');
+    if (hasCpu) cells.push(row.cpuNsPerOp ? formatNs(row.cpuNsPerOp.median) : '');
     if (hasLatency) {
-      cells.push(row.p50Us ? formatNumber(row.p50Us.median, 'µs') : '', row.p99Us ? formatNumber(row.p99Us.median, 'µs') : '');
+      if (hasP50) cells.push(row.p50Us ? formatNs(row.p50Us.median * 1000) : '');
+      cells.push(row.p99Us ? formatNs(row.p99Us.median * 1000) : '');
     }
     for (const vs of vsNames) {
       const ratio = row.ratios?.find((r) => r.vs === vs);
