@@ -94,4 +94,6 @@ process.on('message', (message: { id: number; type: string }) => {
     Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))).then(() => process.exit(0));
   }
 });
+// The parent is gone (finished, killed or timed out): stop serving.
+process.on('disconnect', () => process.exit(0));
 process.send!({ id: 0, result: ports });

@@ -11,6 +11,21 @@ export interface ChildOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** When this process ends, its children end too (by PID; they also exit by themselves on 'disconnect'). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => process.exit(130));
+  }
+}
+
 /** A child process speaking the { id, ... } -> { id, result | error } protocol of bench/lib/host.ts. */
 export class Child {
   private nextId = 1;
@@ -49,6 +64,9 @@ export class Child {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       env: options.env ?? process.env,
     });
+    installExitHook();
+    liveChildren.add(child);
+    child.once('exit', () => liveChildren.delete(child));
     const handle = new Child(label, child);
     handle.hello = await handle.waitFor(0);
     return handle;

@@ -78,4 +78,6 @@ process.on('message', (message: Message & { id: number }) => {
       process.send!({ id: message.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
   );
 });
+// The parent is gone (finished, killed or timed out): nothing will ask for samples any more.
+process.on('disconnect', () => process.exit(0));
 process.send!({ id: 0, result: 'up' });
