@@ -17,3 +17,25 @@ export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+export {
+  circuitBreaker,
+  CircuitBreaker,
+  isCircuitBreaker,
+  isTimeoutError,
+  defaultIsFailure,
+  type BackoffOptions,
+  type BreakerCall,
+  type CircuitBreakerOptions,
+  type CircuitBreakerStats,
+  type CircuitState,
+  type FailureEvent,
+  type RejectionEvent,
+  type StateChangeEvent,
+  type StateChangeReason,
+  type SuccessEvent,
+} from './resilience/circuit-breaker.js';
+export type { BreakerStrategy, StrategySnapshot } from './resilience/strategies/strategy.js';
+export { consecutiveFailures, type ConsecutiveFailuresOptions } from './resilience/strategies/consecutive-failures.js';
+export { countWindow, type CountWindowOptions } from './resilience/strategies/count-window.js';
+export { samplingWindow, type SamplingWindowOptions } from './resilience/strategies/sampling-window.js';
+export type { Disposer } from './resilience/events.js';
