@@ -39,3 +39,32 @@ export { consecutiveFailures, type ConsecutiveFailuresOptions } from './resilien
 export { countWindow, type CountWindowOptions } from './resilience/strategies/count-window.js';
 export { samplingWindow, type SamplingWindowOptions } from './resilience/strategies/sampling-window.js';
 export type { Disposer } from './resilience/events.js';
+export {
+  retry,
+  retryAfterMsOf,
+  parseRetryAfter,
+  defaultRetryOn,
+  type Jitter,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+} from './resilience/retry.js';
+export {
+  rateLimited,
+  withCircuitBreaker,
+  withRetry,
+  type BreakerOrOptions,
+  type RateLimitedOptions,
+  type Wrapped,
+} from './resilience/wrappers.js';
+export * as decorators from './resilience/decorators.js';
+export {
+  rateLimitedFetch,
+  ResponseStatusError,
+  isResponseStatusError,
+  isRetryableResponse,
+  type AccountStatus,
+  type FetchFunction,
+  type RateLimitedFetch,
+  type RateLimitedFetchOptions,
+} from './resilience/fetch.js';
