@@ -22,7 +22,7 @@ export {
   CircuitBreaker,
   isCircuitBreaker,
   isTimeoutError,
-  defaultIsFailure,
+  isLocalRefusal,
   type BackoffOptions,
   type BreakerCall,
   type CircuitBreakerOptions,

@@ -74,9 +74,10 @@ export interface CircuitBreakerOptions {
   /** Successful trials needed to close the circuit. Default 1. */
   successThreshold?: number;
   /**
-   * Which errors count as failures. Default: every error except sluice's own refusals
-   * (RateLimitExceededError, CircuitOpenError). An error that does not count is a success for the breaker
-   * (the dependency answered) and is still thrown to the caller.
+   * Which errors count as failures. Default: every error. An error that does not count is a success for the
+   * breaker (the dependency answered, e.g. "not found") and is still thrown to the caller. sluice's own refusals
+   * (RateLimitExceededError, CircuitOpenError of an inner breaker) never reached the dependency: they count as
+   * neither, whatever isFailure says.
    */
   isFailure?: (error: unknown) => boolean;
   /** Fails (and aborts the signal given to) a call that takes longer. Default: no timeout. */
@@ -99,8 +100,11 @@ export interface CircuitBreakerStats {
   readonly rejections: number;
   /** Calls failed by the breaker's `timeout` (also counted in `failures` when `isFailure` says so). */
   readonly timeouts: number;
-  /** Calls abandoned through the caller's signal: neither success nor failure. */
-  readonly aborted: number;
+  /**
+   * Calls that count as neither success nor failure: abandoned through the caller's signal, or refused by
+   * sluice itself further in (a rate limiter, an inner breaker).
+   */
+  readonly ignored: number;
   /** Times the circuit opened. */
   readonly opens: number;
   /** When the circuit last opened (undefined while it has never opened). */
@@ -143,10 +147,12 @@ const OPTION_NAMES = [
   'clock',
 ] as const;
 
-/** The default `isFailure`: everything but sluice's own refusals, which say nothing about the dependency. */
-export function defaultIsFailure(error: unknown): boolean {
-  return !isRateLimitExceededError(error) && !isCircuitOpenError(error);
+/** sluice's own refusals: the call never reached the dependency, so it says nothing about its health. */
+export function isLocalRefusal(error: unknown): boolean {
+  return isRateLimitExceededError(error) || isCircuitOpenError(error);
 }
+
+const countEveryError = (): boolean => true;
 
 /** The error a call fails with when it exceeds the breaker's `timeout` (the same kind `AbortSignal.timeout` uses). */
 export function callTimeoutError(timeoutMs: number): DOMException {
@@ -207,7 +213,7 @@ export class CircuitBreaker {
     failures: 0,
     rejections: 0,
     timeouts: 0,
-    aborted: 0,
+    ignored: 0,
     opens: 0,
   };
 
@@ -218,7 +224,7 @@ export class CircuitBreaker {
     this.halfOpenMax = checkNumber(options.halfOpenMax ?? 1, 'halfOpenMax', { integer: true });
     this.successThreshold = checkNumber(options.successThreshold ?? 1, 'successThreshold', { integer: true });
     this.isFailure =
-      options.isFailure === undefined ? defaultIsFailure : checkFunction<(error: unknown) => boolean>(options.isFailure, 'isFailure');
+      options.isFailure === undefined ? countEveryError : checkFunction<(error: unknown) => boolean>(options.isFailure, 'isFailure');
     this.timeoutMs =
       options.timeout === undefined || options.timeout === false ? 0 : parseDuration(options.timeout, 'timeout');
     const backoff = backoffFrom(options.backoff, this.resetTimeoutMs);
@@ -300,7 +306,7 @@ export class CircuitBreaker {
       failures: c.failures,
       rejections: c.rejections,
       timeouts: c.timeouts,
-      aborted: c.aborted,
+      ignored: c.ignored,
       opens: c.opens,
       openedAtMs: this.openedAtMs,
       retryAfterMs:
@@ -317,7 +323,9 @@ export class CircuitBreaker {
   }
 
   private recordClosedError(error: unknown): void {
-    if (this.countsAsFailure(error)) {
+    if (isLocalRefusal(error)) {
+      this.counts.ignored++;
+    } else if (this.countsAsFailure(error)) {
       this.counts.failures++;
       if (this.stateCode === CLOSED && this.strategy.failure(this.strategy.usesClock ? this.clock.now() : 0)) {
         this.transition(OPEN, 'failures');
@@ -344,8 +352,8 @@ export class CircuitBreaker {
       this.recordSuccess(trial, epoch, timed ? this.clock.now() - startMs : 0);
       return value;
     } catch (error) {
-      if (signal?.aborted && !timedOut) {
-        this.counts.aborted++;
+      if ((signal?.aborted && !timedOut) || isLocalRefusal(error)) {
+        this.counts.ignored++;
         if (trial && epoch === this.epoch) this.trialsInFlight--;
       } else if (this.countsAsFailure(error)) {
         this.recordFailure(error, trial, epoch, timed ? this.clock.now() - startMs : 0, timedOut);

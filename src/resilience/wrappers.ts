@@ -66,11 +66,12 @@ export function rateLimitedWrapper<A extends unknown[]>(
  * Wraps `fn` so each call first takes `cost` from `limiter` under the key computed from the call's arguments.
  * Over the limit it throws RateLimitExceededError (with `retryAfterMs`), or waits when `wait` says so.
  */
-export function rateLimited<This, A extends unknown[], R>(
-  fn: (this: This, ...args: A) => R,
-  options: RateLimitedOptions<A>,
-): Wrapped<This, A, R> {
-  return rateLimitedWrapper(options)(fn);
+export function rateLimited<F extends (this: any, ...args: any[]) => unknown>(
+  fn: F,
+  options: RateLimitedOptions<Parameters<F>>,
+): Wrapped<ThisParameterType<F>, Parameters<F>, ReturnType<F>> {
+  // The options are typed from `fn` alone, so a key function may take fewer arguments than fn does.
+  return rateLimitedWrapper(options)(fn as (this: ThisParameterType<F>, ...args: Parameters<F>) => ReturnType<F>);
 }
 
 /** A breaker, or the options to make one. */

@@ -281,7 +281,7 @@ describe('circuitBreaker: timeout and signals', () => {
     expect(((await outcome) as Error).message).toBe('caller gave up');
     expect(seen!.aborted).toBe(true);
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats()).toMatchObject({ aborted: 1, failures: 0, successes: 0 });
+    expect(breaker.stats()).toMatchObject({ ignored: 1, failures: 0, successes: 0 });
   });
 
   it('an already aborted signal is refused before the call runs', async () => {
@@ -307,10 +307,20 @@ describe('circuitBreaker: isFailure', () => {
     expect(breaker.state).toBe('open');
   });
 
-  it("by default ignores sluice's own refusals (rate limit, open circuit)", async () => {
-    const { breaker } = setup({ failureThreshold: 1 });
+  it("counts sluice's own refusals (rate limit, inner circuit) as neither success nor failure", async () => {
+    const { clock, breaker } = setup({ failureThreshold: 2, isFailure: () => true });
+    await fail(breaker);
     await fail(breaker, new RateLimitExceededError({ key: 'k', limit: 1, remaining: 0, retryAfterMs: 5 }));
     await fail(breaker, new CircuitOpenError(5));
+    expect(breaker.state).toBe('closed'); // not failures...
+    expect(breaker.stats()).toMatchObject({ failures: 1, successes: 0, ignored: 2 });
+    await fail(breaker);
+    expect(breaker.state).toBe('open'); // ...nor successes that would have reset the run
+    clock.set(clock.now() + 10_000);
+    await fail(breaker, new RateLimitExceededError({ key: 'k', limit: 1, remaining: 0, retryAfterMs: 5 }));
+    expect(breaker.state).toBe('half-open'); // a refused trial frees its slot without deciding
+    expect(breaker.stats().halfOpenTrials).toBe(0);
+    await breaker.execute(ok);
     expect(breaker.state).toBe('closed');
   });
 
