@@ -38,9 +38,18 @@ function checkMethod(context: { kind?: unknown } | undefined, decorator: string)
   }
 }
 
-/** `@rateLimited({ limiter, key, wait, cost })`: the method's calls are rate-limited per computed key. */
-export function rateLimited<A extends unknown[] = any[]>(options: RateLimitedOptions<A>): MethodDecorator<A> {
-  const wrap = rateLimitedWrapper(options);
+/**
+ * `@rateLimited({ limiter, key, wait, cost })`: the method's calls are rate-limited per computed key. The key (and
+ * cost) function may take the method's leading arguments only: `key: (accountId: string) => accountId` fits a
+ * method `(accountId: string, page: number)`.
+ */
+export function rateLimited<K extends unknown[] = any[]>(
+  options: RateLimitedOptions<K>,
+): <This, A extends [...K, ...unknown[]], R>(
+  method: (this: This, ...args: A) => R,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>,
+) => Wrapped<This, A, R> {
+  const wrap = rateLimitedWrapper(options as RateLimitedOptions<any[]>);
   return (method, context) => {
     checkMethod(context, '@rateLimited');
     return wrap(method);
