@@ -202,7 +202,8 @@ export function rateLimitedFetch(options: RateLimitedFetchOptions): RateLimitedF
     const stats = await limiter.stats(id);
     const tokenWaitMs =
       stats.available >= 1 ? 0 : stats.refillPerSecond > 0 ? ((1 - stats.available) / stats.refillPerSecond) * 1000 : stats.resetMs;
-    return Math.ceil(Math.max(pausedMs, tokenWaitMs) / 1000 - 1e-9);
+    // The epsilon forgives float noise (3000.0000001 ms is 3 s); max(0) turns the -0 of ceil(-1e-9) into 0.
+    return Math.max(0, Math.ceil(Math.max(pausedMs, tokenWaitMs) / 1000 - 1e-9));
   };
 
   const status = async (id: string): Promise<AccountStatus> => {
