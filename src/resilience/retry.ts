@@ -24,7 +24,10 @@ export interface RetryOptions {
   maxRetries?: number;
   /** The first backoff step. Default "100ms". */
   baseDelay?: Duration;
-  /** No computed backoff exceeds this (a server's Retry-After may; bound the total with `deadline`). Default "30s". */
+  /**
+   * No computed backoff exceeds this (a server's Retry-After may; bound the total with `deadline`).
+   * Default "30s", or baseDelay when that is longer.
+   */
   maxDelay?: Duration;
   /** Growth per retry: step n is baseDelay × factor^n. Default 2. */
   factor?: number;
@@ -87,7 +90,8 @@ export function retrySchedule(options: RetryOptions = {}): RetrySchedule {
   checkKnownOptions(options, 'retry', OPTION_NAMES);
   const maxRetries = checkNumber(options.maxRetries ?? 3, 'maxRetries', { integer: true, exclusiveMin: false });
   const baseDelayMs = parseDuration(options.baseDelay ?? '100ms', 'baseDelay', { allowZero: true });
-  const maxDelayMs = parseDuration(options.maxDelay ?? '30s', 'maxDelay', { allowZero: true });
+  const maxDelayMs =
+    options.maxDelay === undefined ? Math.max(30_000, baseDelayMs) : parseDuration(options.maxDelay, 'maxDelay', { allowZero: true });
   if (maxDelayMs < baseDelayMs) throw new ConfigError('maxDelay', `a duration >= baseDelay (${baseDelayMs} ms)`, options.maxDelay);
   const factor = checkNumber(options.factor ?? 2, 'factor', { min: 1, exclusiveMin: false });
   const jitter = checkOneOf(options.jitter ?? 'full', 'jitter', ['full', 'equal', 'decorrelated', 'none'] as const);
