@@ -145,6 +145,7 @@ export function rateLimitedFetch(options: RateLimitedFetchOptions): RateLimitedF
   };
 
   const send = async (request: Request, id: string, signal: AbortSignal): Promise<Response> => {
+    account(id).requests++;
     const response = await fetchImpl(request.clone(), { signal });
     const state = account(id);
     state.lastStatus = response.status;
@@ -161,7 +162,6 @@ export function rateLimitedFetch(options: RateLimitedFetchOptions): RateLimitedF
   const attempt = async (request: Request, id: string, signal: AbortSignal): Promise<Response> => {
     const permit = await admit(id, signal);
     try {
-      account(id).requests++;
       const response = breaker
         ? await breaker.execute((callSignal) => send(request, id, callSignal), signal)
         : await send(request, id, signal);

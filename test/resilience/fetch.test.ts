@@ -265,7 +265,7 @@ describe('rateLimitedFetch against a real partner server', () => {
     const refused = await client(`${partner.url}/orders`, { headers }).catch((e: unknown) => e);
     expect(isCircuitOpenError(refused)).toBe(true);
     expect(partner.arrivals).toHaveLength(2);
-    expect((await client.status('a')).circuit).toBe('open');
+    expect(await client.status('a')).toMatchObject({ circuit: 'open', requests: 2, lastStatus: 500 }); // the refused one was not sent
     clock.set(clock.now() + 5_000);
     expect((await drive(clock, inFlight, client(`${partner.url}/orders`, { headers }))).status).toBe(200);
     expect(client.breaker?.state).toBe('closed');
