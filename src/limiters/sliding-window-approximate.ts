@@ -6,7 +6,8 @@
  * Error bound (docs/concepts.md proves it): an aligned window never holds more than `limit`; a sliding window of
  * length `window` ending at offset f (0 <= f < 1, as a fraction of the aligned window it ends in) holds at most
  * `limit + f × previousCount` <= `limit + f × limit`, so always fewer than 2 × limit. The worst case is a full
- * burst at the very end of one window followed by traffic at limit/window; evenly spread traffic is counted exactly.
+ * burst at the very end of one window followed by traffic at limit/window. The estimate takes the previous
+ * window's calls as evenly spread; for traffic that is, it is off by less than one call.
  */
 import type { NumericAlgorithm, StepInput, StepOutcome } from './limiter.js';
 

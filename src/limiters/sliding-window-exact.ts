@@ -33,9 +33,11 @@ export const slidingWindowExactAlgorithm: ObjectAlgorithm<SlidingWindowExactConf
     const { limit, windowMs } = config;
     // The log's times never go back: a clock that steps back is taken to be at the newest entry.
     const effectiveMs = log && log.size > 0 ? Math.max(nowMs, newestTimeMs(log)) : nowMs;
-    // Dropping entries that have left the window is a harmless refresh, allowed even without commit.
-    if (log) dropExpired(log, effectiveMs - windowMs);
-    const used = log ? log.total : 0;
+    // Entries at or before the cutoff have left the window. They are dropped only when an admission writes the
+    // log: a check or a refusal changes nothing, even for a clock that later steps back.
+    const cutoffMs = effectiveMs - windowMs;
+    const firstLive = log ? firstLiveIndex(log, cutoffMs) : 0;
+    const used = log ? log.total - costBefore(log, firstLive) : 0;
     out.waitMs = 0;
     if (used + cost <= limit + EPSILON) {
       out.allowed = true;
@@ -46,12 +48,13 @@ export const slidingWindowExactAlgorithm: ObjectAlgorithm<SlidingWindowExactConf
       out.resetMs = newestMs === undefined ? 0 : newestMs + windowMs - nowMs;
       if (!input.commit || cost <= 0) return log && log.size > 0 ? log : undefined;
       const target = log ?? newLog(limit);
+      dropExpired(target, cutoffMs);
       append(target, effectiveMs, cost, limit);
       return target;
     }
     out.allowed = false;
     out.remaining = Math.max(0, limit - used);
-    out.retryAfterMs = cost > limit ? Infinity : freedAtMs(log!, used + cost - limit) + windowMs - nowMs;
+    out.retryAfterMs = cost > limit ? Infinity : freedAtMs(log!, firstLive, used + cost - limit) + windowMs - nowMs;
     out.resetMs = used > 0 ? newestTimeMs(log!) + windowMs - nowMs : 0;
     return log && log.size > 0 ? log : undefined;
   },
@@ -120,10 +123,24 @@ function dropExpired(log: RequestLog, cutoffMs: number): void {
   }
 }
 
-/** The time of the oldest entry whose leaving frees `needed` units (counting from the oldest). */
-function freedAtMs(log: RequestLog, needed: number): number {
+/** How many of the oldest entries are at or before `cutoffMs`. */
+function firstLiveIndex(log: RequestLog, cutoffMs: number): number {
+  let i = 0;
+  while (i < log.size && log.entries[ringIndex(log, i) * 2]! <= cutoffMs) i++;
+  return i;
+}
+
+/** The cost of the `count` oldest entries. */
+function costBefore(log: RequestLog, count: number): number {
+  let cost = 0;
+  for (let i = 0; i < count; i++) cost += log.entries[ringIndex(log, i) * 2 + 1]!;
+  return cost;
+}
+
+/** The time of the entry (from `from`, oldest first) whose leaving frees `needed` units. */
+function freedAtMs(log: RequestLog, from: number, needed: number): number {
   let freed = 0;
-  for (let i = 0; i < log.size; i++) {
+  for (let i = from; i < log.size; i++) {
     const at = ringIndex(log, i) * 2;
     freed += log.entries[at + 1]!;
     if (freed + EPSILON >= needed) return log.entries[at]!;
