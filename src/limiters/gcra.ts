@@ -70,8 +70,8 @@ export const gcraAlgorithm: NumericAlgorithm<GcraConfig> = {
 
 export function gcra(options: GcraOptions): PolicyLimiter {
   const rate = checkNumber(options?.rate, 'rate');
-  const perMs = parseDuration(options.per ?? '1s', 'per');
-  const burst = checkNumber(options.burst ?? rate, 'burst');
+  const perMs = parseDuration(options.per === undefined ? '1s' : options.per, 'per');
+  const burst = checkNumber(options.burst === undefined ? rate : options.burst, 'burst');
   const settings = limiterSettings(options, 'gcra', ['rate', 'per', 'burst'], `${rate}per${perMs}ms-burst${burst}`);
   const intervalMs = perMs / rate;
   const policy = makePolicy(settings, {

@@ -124,9 +124,9 @@ export const leakyBucketShapeAlgorithm: NumericAlgorithm<LeakyBucketConfig> = {
 
 export function leakyBucket(options: LeakyBucketOptions): PolicyLimiter {
   const rate = checkNumber(options?.rate, 'rate');
-  const perMs = parseDuration(options.per ?? '1s', 'per');
-  const capacity = checkNumber(options.capacity ?? rate, 'capacity');
-  const mode = checkOneOf(options.mode ?? 'police', 'mode', ['police', 'shape'] as const);
+  const perMs = parseDuration(options.per === undefined ? '1s' : options.per, 'per');
+  const capacity = checkNumber(options.capacity === undefined ? rate : options.capacity, 'capacity');
+  const mode = checkOneOf(options.mode === undefined ? 'police' : options.mode, 'mode', ['police', 'shape'] as const);
   const settings = limiterSettings(
     options,
     'leakyBucket',

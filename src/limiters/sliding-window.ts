@@ -24,7 +24,7 @@ export interface SlidingWindowOptions extends CommonLimiterOptions {
 export function slidingWindow(options: SlidingWindowOptions): PolicyLimiter {
   const limit = checkNumber(options?.limit, 'limit', { integer: true });
   const windowMs = parseDuration(options.window, 'window');
-  const precision = checkOneOf(options.precision ?? 'approximate', 'precision', ['exact', 'approximate'] as const);
+  const precision = checkOneOf(options.precision === undefined ? 'approximate' : options.precision, 'precision', ['exact', 'approximate'] as const);
   const settings = limiterSettings(options, 'slidingWindow', ['limit', 'window', 'precision'], `${limit}per${windowMs}ms`);
   const spec = { config: { limit, windowMs }, limit, windowMs, defaultName: settings.name };
   const policy =
