@@ -30,7 +30,7 @@ const cases: Case[] = [
 const setup = (testCase: Case) => {
   const clock = new FakeClock(1_000_000);
   const store = memoryStore({ sweepInterval: 0 });
-  return { clock, limiter: testCase.make({ store, clock }) };
+  return { clock, store, limiter: testCase.make({ store, clock }) };
 };
 
 describe.each(cases)('$label', (testCase) => {
@@ -93,6 +93,33 @@ describe.each(cases)('$label', (testCase) => {
           expect(admitted).toBeLessThanOrEqual(LIMIT);
         },
       ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe.each(cases)('$label state expiry', (testCase) => {
+  it('a key is dropped exactly when it is back to full, and then decides like a fresh key (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(trace(clockMoves(300, { back: false }), costs(3, { fractional: true }), 40), async (steps) => {
+        const { clock, store, limiter } = setup(testCase);
+        for (const { deltaMs, cost } of steps) {
+          clock.set(clock.now() + deltaMs);
+          await limiter.consume('k', cost);
+        }
+        const { resetMs } = await limiter.stats('k');
+        const fullAtMs = clock.now() + resetMs;
+        if (resetMs > 1) {
+          store.sweep(fullAtMs - 1);
+          expect(store.size()).toBe(1);
+        }
+        store.sweep(fullAtMs);
+        expect(store.size()).toBe(0);
+        clock.set(fullAtMs);
+        const fresh = setup(testCase);
+        fresh.clock.set(fullAtMs);
+        expect(await limiter.consume('k', LIMIT)).toEqual(await fresh.limiter.consume('k', LIMIT));
+      }),
       { numRuns: 150 },
     );
   });
