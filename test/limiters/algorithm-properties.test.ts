@@ -3,6 +3,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fixedWindow, gcra, leakyBucket, memoryStore, slidingWindow, tokenBucket, type Limiter } from '../../src/index.js';
 import type { Clock } from '../../src/time.js';
+import { fixedWindowAlgorithm } from '../../src/limiters/fixed-window.js';
+import { gcraAlgorithm } from '../../src/limiters/gcra.js';
+import { leakyBucketPoliceAlgorithm, leakyBucketShapeAlgorithm } from '../../src/limiters/leaky-bucket.js';
+import { newStepOutcome, type NumericAlgorithm, type StepInput } from '../../src/limiters/limiter.js';
+import { slidingWindowApproximateAlgorithm } from '../../src/limiters/sliding-window-approximate.js';
+import { slidingWindowExactAlgorithm, type RequestLog } from '../../src/limiters/sliding-window-exact.js';
+import { tokenBucketAlgorithm } from '../../src/limiters/token-bucket.js';
 import type { Store } from '../../src/stores/store.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { EffectiveTime, clockMoves, costs, trace } from '../support/traces.js';
@@ -146,6 +153,80 @@ describe('tokenBucket under a clock that steps back', () => {
             admitted += cost;
             latestMs = Math.max(latestMs, time.admitted(clock.now()));
             expect(admitted).toBeLessThanOrEqual(burst + (rate * (latestMs - startMs)) / 1000 + 1e-6);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('steps that must not write', () => {
+  const numeric: [string, NumericAlgorithm<any>, unknown][] = [
+    ['token-bucket', tokenBucketAlgorithm, { ratePerMs: 0.005, burst: LIMIT }],
+    ['gcra', gcraAlgorithm, { intervalMs: 200, burst: LIMIT }],
+    ['fixed-window', fixedWindowAlgorithm, { limit: LIMIT, windowMs: 1000 }],
+    ['sliding-window-approximate', slidingWindowApproximateAlgorithm, { limit: LIMIT, windowMs: 1000 }],
+    ['leaky-bucket-police', leakyBucketPoliceAlgorithm, { intervalMs: 200, capacity: LIMIT }],
+    ['leaky-bucket-shape', leakyBucketShapeAlgorithm, { intervalMs: 200, capacity: LIMIT }],
+  ];
+
+  it.each(numeric)('%s: a check (commit false) or a refusal leaves the state as it was (property)', (_name, algorithm, config) => {
+    fc.assert(
+      fc.property(
+        trace(clockMoves(400), costs(3, { fractional: true }), 40),
+        fc.array(fc.record({ deltaMs: clockMoves(2000), cost: costs(2 * LIMIT, { fractional: true }), maxWaitMs: fc.nat(2000), commit: fc.boolean() }), {
+          maxLength: 20,
+        }),
+        (prefix, probes) => {
+          const state = new Float64Array(algorithm.stateSize + 1);
+          const input: StepInput = { nowMs: 1_000_000, cost: 1, commit: true, maxWaitMs: 0, token: '' };
+          const out = newStepOutcome();
+          for (const { deltaMs, cost } of prefix) {
+            input.nowMs += deltaMs;
+            input.cost = cost;
+            algorithm.step(state, 1, input, config, out);
+          }
+          for (const probe of probes) {
+            const before = Array.from(state);
+            input.nowMs += probe.deltaMs;
+            input.cost = probe.cost;
+            input.commit = probe.commit;
+            input.maxWaitMs = probe.maxWaitMs;
+            algorithm.step(state, 1, input, config, out);
+            if (!probe.commit || !out.allowed) expect(Array.from(state)).toEqual(before);
+            // Slot 0 belongs to another key: a step never writes outside its own slots.
+            expect(state[0]).toBe(0);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sliding-window-exact: a check or a refusal leaves the log as it was (property)', () => {
+    fc.assert(
+      fc.property(
+        trace(clockMoves(400), costs(3, { fractional: true }), 40),
+        fc.array(fc.record({ deltaMs: clockMoves(2000), cost: costs(2 * LIMIT, { fractional: true }), commit: fc.boolean() }), { maxLength: 20 }),
+        (prefix, probes) => {
+          const config = { limit: LIMIT, windowMs: 1000 };
+          const input: StepInput = { nowMs: 1_000_000, cost: 1, commit: true, maxWaitMs: 0, token: '' };
+          const out = newStepOutcome();
+          let log: RequestLog | undefined;
+          for (const { deltaMs, cost } of prefix) {
+            input.nowMs += deltaMs;
+            input.cost = cost;
+            log = slidingWindowExactAlgorithm.step(log, input, config, out);
+          }
+          for (const probe of probes) {
+            const before = structuredClone(log);
+            input.nowMs += probe.deltaMs;
+            input.cost = probe.cost;
+            input.commit = probe.commit;
+            const after = slidingWindowExactAlgorithm.step(log, input, config, out);
+            if (!probe.commit || !out.allowed) expect(log).toEqual(before);
+            else log = after;
           }
         },
       ),
