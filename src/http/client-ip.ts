@@ -207,7 +207,8 @@ function forParameter(element: string): string | undefined {
 function unquote(value: string): string | undefined {
   if (value.charCodeAt(0) !== 34) return value.includes('"') ? undefined : value;
   if (value.length < 2 || value.charCodeAt(value.length - 1) !== 34) return undefined;
-  return value.slice(1, -1).replace(/\\(.)/g, '$1');
+  const inner = value.slice(1, -1);
+  return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
 }
 
 function compileTrustProxy(option: unknown): TrustMode {
