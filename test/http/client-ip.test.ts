@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { ConfigError, createClientIpResolver, type ClientIpOptions, type RequestFacts } from '../../src/index.js';
@@ -22,6 +23,16 @@ describe('client IP golden table', () => {
   it('has at least 40 rows with distinct names', () => {
     expect(clientIpGoldenRows.length).toBeGreaterThanOrEqual(40);
     expect(new Set(clientIpGoldenRows.map((row) => row.name)).size).toBe(clientIpGoldenRows.length);
+  });
+
+  it('is rendered in docs/proxies.md, row by row', () => {
+    const docs = readFileSync(new URL('../../docs/proxies.md', import.meta.url), 'utf8');
+    clientIpGoldenRows.forEach((row, index) => {
+      const line = docs.split('\n').find((text) => text.startsWith(`| ${index + 1} | ${row.name.replace(/\|/g, '\\|')} |`));
+      expect(line, row.name).toBeDefined();
+      expect(line!.endsWith(`| \`${row.expectedKey}\` |`), row.name).toBe(true);
+      expect(line).toContain(`\`${row.socketAddress}\``);
+    });
   });
 
   for (const row of clientIpGoldenRows) {
