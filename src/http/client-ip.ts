@@ -6,16 +6,11 @@
 import { ConfigError } from '../errors.js';
 import { checkFunction, checkKnownOptions, checkNumber } from '../options.js';
 import type { ClientIpOptions, ClientIpResolver, RequestFacts } from './facts.js';
+import { forwardedReader, xForwardedForReader, type HopReader } from './forwarding-headers.js';
 import { ipv6Network, parseAddress, parseRange, rangeContains, type IpAddress, type IpRange } from './ip-address.js';
 
 /** The key of a request whose client address cannot be known (no socket address, e.g. a unix socket). */
 export const UNKNOWN_CLIENT_KEY = 'unknown';
-
-/** At most this many forwarding hops are examined, counted from the right (nearest the server). */
-export const MAX_FORWARDED_HOPS = 100;
-
-/** Only the right-most 8 KiB of a forwarding header are parsed; anything further left is never looked at. */
-export const MAX_FORWARDED_HEADER_CHARS = 8 * 1024;
 
 export const DEFAULT_IPV6_SUBNET = 56;
 
@@ -101,114 +96,22 @@ export const UNEXPECTED_FORWARDING_HEADER_WARNING =
  */
 function walkForwardingHeader(facts: RequestFacts, socket: IpAddress | undefined, isTrusted: TrustCheck): IpAddress | undefined {
   const xForwardedFor = facts.header('x-forwarded-for');
-  let hops: string[];
+  let nextHop: HopReader;
   if (xForwardedFor !== undefined && xForwardedFor.trim() !== '') {
-    hops = listEntriesFromRight(xForwardedFor);
+    nextHop = xForwardedForReader(xForwardedFor);
   } else {
     const forwarded = facts.header('forwarded');
-    hops = forwarded === undefined ? [] : forwardedForValuesFromRight(forwarded);
+    if (forwarded === undefined) return socket;
+    nextHop = forwardedReader(forwarded);
   }
   let last = socket;
-  for (let i = 0; i < hops.length; i++) {
-    const address = parseAddress(hops[i]!);
-    if (address === undefined || !isTrusted(address, i + 1)) return address ?? last;
+  for (let hop = 1; ; hop++) {
+    const text = nextHop();
+    if (text === undefined) return last;
+    const address = parseAddress(text);
+    if (address === undefined || !isTrusted(address, hop)) return address ?? last;
     last = address;
   }
-  return last;
-}
-
-/**
- * The entries of a comma-separated header, right-most first, trimmed, empty ones skipped (RFC 9110 list rules).
- * Reads only the right-most MAX_FORWARDED_HEADER_CHARS and returns at most MAX_FORWARDED_HOPS entries; an entry
- * cut by that window is dropped, not read in part.
- */
-export function listEntriesFromRight(header: string): string[] {
-  const windowStart = header.length > MAX_FORWARDED_HEADER_CHARS ? header.length - MAX_FORWARDED_HEADER_CHARS : 0;
-  const entries: string[] = [];
-  let end = header.length;
-  while (entries.length < MAX_FORWARDED_HOPS) {
-    const comma = end > 0 ? header.lastIndexOf(',', end - 1) : -1;
-    if (comma < windowStart) {
-      if (windowStart === 0) pushNonEmpty(entries, header.slice(0, end));
-      break;
-    }
-    pushNonEmpty(entries, header.slice(comma + 1, end));
-    end = comma;
-  }
-  return entries;
-}
-
-function pushNonEmpty(entries: string[], entry: string): void {
-  const trimmed = entry.trim();
-  if (trimmed !== '') entries.push(trimmed);
-}
-
-/**
- * The `for=` node of each RFC 7239 Forwarded element, right-most element first ('' for an element without a
- * valid `for`). Elements are split right to left with quote awareness, so whatever a client writes to the left
- * (an unterminated quote, say) cannot change how the elements appended by the trusted proxies are read.
- * Same window and hop caps as listEntriesFromRight.
- */
-export function forwardedForValuesFromRight(header: string): string[] {
-  const windowStart = header.length > MAX_FORWARDED_HEADER_CHARS ? header.length - MAX_FORWARDED_HEADER_CHARS : 0;
-  const values: string[] = [];
-  let end = header.length;
-  let inQuotes = false;
-  for (let i = header.length - 1; i >= windowStart && values.length < MAX_FORWARDED_HOPS; i--) {
-    const code = header.charCodeAt(i);
-    if (code === 34 /* " */) {
-      if (!(inQuotes && precededByOddBackslashes(header, i, windowStart))) inQuotes = !inQuotes;
-    } else if (code === 44 /* , */ && !inQuotes) {
-      pushForValue(values, header.slice(i + 1, end));
-      end = i;
-    }
-  }
-  // The left-most element, unless the window cut it (then it is dropped rather than read in part).
-  if (windowStart === 0 && values.length < MAX_FORWARDED_HOPS) pushForValue(values, header.slice(0, end));
-  return values;
-}
-
-function precededByOddBackslashes(text: string, at: number, windowStart: number): boolean {
-  let count = 0;
-  for (let j = at - 1; j >= windowStart && text.charCodeAt(j) === 92 /* \ */; j--) count++;
-  return count % 2 === 1;
-}
-
-function pushForValue(values: string[], element: string): void {
-  if (element.trim() === '') return;
-  values.push(forParameter(element) ?? '');
-}
-
-/** The unquoted value of the single `for` parameter of one Forwarded element, or undefined. */
-function forParameter(element: string): string | undefined {
-  let found: string | undefined;
-  let start = 0;
-  let inQuotes = false;
-  for (let i = 0; i <= element.length; i++) {
-    const code = i < element.length ? element.charCodeAt(i) : 59; /* ; */
-    if (code === 92 /* \ */ && inQuotes) {
-      i++;
-    } else if (code === 34) {
-      inQuotes = !inQuotes;
-    } else if (code === 59 && !inQuotes) {
-      const pair = element.slice(start, i);
-      start = i + 1;
-      const equals = pair.indexOf('=');
-      if (equals === -1 || pair.slice(0, equals).trim().toLowerCase() !== 'for') continue;
-      if (found !== undefined) return undefined; // a parameter may appear once per element
-      const value = unquote(pair.slice(equals + 1).trim());
-      if (value === undefined) return undefined;
-      found = value;
-    }
-  }
-  return inQuotes ? undefined : found;
-}
-
-function unquote(value: string): string | undefined {
-  if (value.charCodeAt(0) !== 34) return value.includes('"') ? undefined : value;
-  if (value.length < 2 || value.charCodeAt(value.length - 1) !== 34) return undefined;
-  const inner = value.slice(1, -1);
-  return inner.includes('\\') ? inner.replace(/\\(.)/g, '$1') : inner;
 }
 
 function compileTrustProxy(option: unknown): TrustMode {
