@@ -160,7 +160,7 @@ function compileRanges(option: unknown): IpRange[] {
     if (typeof text !== 'string' || text === '') {
       throw new ConfigError(field, 'an address, a CIDR or a preset', text);
     }
-    const preset = TRUST_PROXY_PRESETS[text];
+    const preset = Object.hasOwn(TRUST_PROXY_PRESETS, text) ? TRUST_PROXY_PRESETS[text] : undefined;
     for (const notation of preset ?? [text]) {
       const range = parseRange(notation);
       if (range === undefined) {
