@@ -21,3 +21,5 @@ export { leakyBucket, type LeakyBucketOptions } from './limiters/leaky-bucket.js
 export { gcra, type GcraOptions } from './limiters/gcra.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
+export { createClientIpResolver } from './http/client-ip.js';
