@@ -15,5 +15,8 @@ export type {
 } from './limiters/limiter.js';
 export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
+export { concurrency, type ConcurrencyOptions } from './limiters/concurrency.js';
+export { adaptive, AdaptiveLimiter, type AdaptiveOptions, type AdaptiveStats } from './limiters/adaptive.js';
+export { composite } from './limiters/composite.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
