@@ -79,21 +79,21 @@ export class AdaptiveLimiter extends PolicyLimiter {
 
   /** Reports a call that went well, with its latency when a `latencyTarget` should be judged. */
   reportSuccess(latencyMs?: number): void {
+    if (latencyMs !== undefined && (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0)) {
+      throw new ConfigError('latencyMs', 'a finite number of ms >= 0', latencyMs);
+    }
+    this.openWindow();
+    this.successes++;
     if (latencyMs !== undefined) {
-      if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) {
-        throw new ConfigError('latencyMs', 'a finite number of ms >= 0', latencyMs);
-      }
       this.latencyTotalMs += latencyMs;
       this.latencyCount++;
     }
-    this.successes++;
-    this.afterOutcome();
   }
 
   /** Reports a call that failed downstream (an error, a timeout, a 429 or 503 from the service behind). */
   reportError(): void {
+    this.openWindow();
     this.errors++;
-    this.afterOutcome();
   }
 
   override async stats(key: string): Promise<AdaptiveStats> {
@@ -102,10 +102,14 @@ export class AdaptiveLimiter extends PolicyLimiter {
     return { ...stats, available: Math.max(0, stats.available), currentRate: this.rate };
   }
 
-  private afterOutcome(): void {
+  /** Before an outcome is counted: closes a window that has run its length (judging it), and opens one if none is. */
+  private openWindow(): void {
     const nowMs = this.clock.now();
+    if (this.windowStartMs !== undefined && nowMs - this.windowStartMs >= this.rule.windowMs) this.closeWindow();
     this.windowStartMs ??= nowMs;
-    if (nowMs - this.windowStartMs < this.rule.windowMs) return;
+  }
+
+  private closeWindow(): void {
     const { decreaseFactor, increaseStep, errorThreshold, latencyTargetMs, minRate, maxRate } = this.rule;
     const tooManyErrors = this.errors / (this.successes + this.errors) >= errorThreshold;
     const tooSlow = latencyTargetMs !== undefined && this.latencyCount > 0 && this.latencyTotalMs / this.latencyCount > latencyTargetMs;
