@@ -203,6 +203,8 @@ export class PolicyLimiter implements Limiter {
     const { signal } = options;
     const startMs = this.clock.now();
     const deadlineMs = startMs + timeoutMs;
+    // Only an acquire that slept counts as a wait (not the time a store took to answer).
+    let slept = false;
     for (;;) {
       signal?.throwIfAborted();
       const token = this.holdsSlots ? nextToken() : '';
@@ -210,8 +212,11 @@ export class PolicyLimiter implements Limiter {
       const maxWaitMs = this.behaviour.reserves ? Math.max(0, deadlineMs - nowMs) : 0;
       const decision = await this.run(key, cost, maxWaitMs, token);
       if (decision.allowed) {
-        if (decision.waitMs) await this.clock.sleep(decision.waitMs, signal);
-        this.recordWait(this.clock.now() - startMs);
+        if (decision.waitMs) {
+          slept = true;
+          await this.clock.sleep(decision.waitMs, signal);
+        }
+        if (slept) this.recordWait(this.clock.now() - startMs);
         this.counts.acquisitions++;
         this.counts.inFlight++;
         return this.permit(key, cost, token);
@@ -228,6 +233,7 @@ export class PolicyLimiter implements Limiter {
           policy: decision.policy.name,
         });
       }
+      slept = true;
       await this.sleep(key, Math.min(waitMs, leftMs), signal);
     }
   }
