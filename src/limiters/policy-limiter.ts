@@ -354,6 +354,10 @@ export class PolicyLimiter implements Limiter {
       const nowMs = this.clock.now();
       try {
         for (const policy of this.slotPolicies) await this.store.refund(policy, key, cost, nowMs, token);
+      } catch (error) {
+        // Release never throws (it runs in `finally` and `await using`): the lease frees the slot instead.
+        this.counts.storeErrors++;
+        this.lastStoreError = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('Store failed', { cause: error });
       } finally {
         this.wake(key, false);
       }

@@ -301,6 +301,10 @@ describe.each(kinds)('the limiter API on a $name', (kind) => {
         expect(limiter.metrics()).toMatchObject({ accepted: 2, storeErrors: 2, degraded: 2 });
         expect(limiter.lastStoreError).toBeInstanceOf(StoreUnavailableError);
         expect((limiter.lastStoreError?.cause as Error).message).toBe('connection refused');
+        // A permit's release never throws, even when the store cannot take the slot back (its lease will).
+        const permit = await limiter.acquire('k');
+        await expect(permit.release()).resolves.toBeUndefined();
+        expect(limiter.metrics()).toMatchObject({ acquisitions: 1, releases: 1, inFlight: 0, storeErrors: kind.name === 'concurrency' ? 4 : 3 });
       });
 
       it("'closed' refuses, marked degraded, asking to retry in a second", async () => {
