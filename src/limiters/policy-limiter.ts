@@ -200,7 +200,17 @@ export class PolicyLimiter implements Limiter {
     const cost = checkCost(options.cost ?? 1);
     const timeoutMs =
       options.timeout === undefined ? Infinity : parseDuration(options.timeout, 'timeout', { allowZero: true, allowInfinity: true });
-    const { signal } = options;
+    if (this.slotPolicies.length === 0) return this.waitForAdmission(key, cost, timeoutMs, options.signal);
+    try {
+      return await this.waitForAdmission(key, cost, timeoutMs, options.signal);
+    } catch (error) {
+      // This acquirer may have been woken for a freed slot it will not take now: pass the wake on.
+      this.wake(key, false);
+      throw error;
+    }
+  }
+
+  private async waitForAdmission(key: string, cost: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Permit> {
     const startMs = this.clock.now();
     const deadlineMs = startMs + timeoutMs;
     // Only an acquire that slept counts as a wait (not the time a store took to answer).
@@ -393,7 +403,9 @@ export class PolicyLimiter implements Limiter {
     try {
       await this.clock.sleep(ms, wake.signal);
     } catch (error) {
-      if (signal?.aborted) throw error;
+      // Woken (a slot was freed) unless the caller's signal aborted, maybe in the same tick as the wake.
+      if (signal?.aborted) throw signal.reason;
+      if (!wake.signal.aborted) throw error;
     } finally {
       for (const policy of this.slotPolicies) removeWaiter(policy, key, onWake);
       signal?.removeEventListener('abort', onAbort);

@@ -89,6 +89,26 @@ describe('concurrency', () => {
     expect(limiter.metrics().waits).toMatchObject({ count: 1, maxMs: 1_000 });
   });
 
+  it('a woken waiter that gives up passes the wake on', async () => {
+    const { clock, limiter } = setup({ max: 1, lease: '1m' });
+    const held = await limiter.acquire('k');
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    const first = settle(limiter.acquire('k', { signal: controller.signal }));
+    let admitted = false;
+    const second = limiter.acquire('k', { timeout: '10s' }).then((permit) => ((admitted = true), permit));
+    await clock.advance(100);
+    expect(clock.pending).toBe(2);
+    // The release wakes the first waiter, which is aborted before it can take the slot.
+    await held.release();
+    controller.abort(reason);
+    expect(await first).toEqual({ ok: false, error: reason });
+    await clock.advance(0);
+    expect(admitted).toBe(true);
+    expect((await second).key).toBe('k');
+    expect(limiter.metrics()).toMatchObject({ acquisitions: 2, inFlight: 1 });
+  });
+
   it('a release of another key does not wake a waiter', async () => {
     const { clock, limiter } = setup({ max: 1, lease: '10s' });
     const other = await limiter.acquire('other');
