@@ -79,7 +79,8 @@ function waitForUnits(state: ConcurrencyState, nowMs: number, needUnits: number)
     freed += holder.cost;
     if (freed + EPSILON >= needUnits) return holder.expiresAtMs - nowMs;
   }
-  return Infinity;
+  // Only float noise of fractional costs gets here: once every lease has ended, everything is free.
+  return Math.max(0, state.lastExpiresAtMs - nowMs);
 }
 
 export const concurrencyAlgorithm: ObjectAlgorithm<ConcurrencyConfig, ConcurrencyState> = {
