@@ -76,6 +76,85 @@ describe('concurrency', () => {
     );
   }, 120_000);
 
+  it('agrees with a plain model of holders on random traces (property)', async () => {
+    type Op =
+      | { kind: 'advance'; ms: number }
+      | { kind: 'consume' | 'acquire' | 'refund'; cost: number }
+      | { kind: 'release'; index: number };
+    const costArb = fc.constantFrom(0, 0.25, 0.5, 1, 1, 1, 2, 3, 5);
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: -500, max: 4_000 }) }),
+      fc.record({ kind: fc.constantFrom('consume' as const, 'acquire' as const, 'refund' as const), cost: costArb }),
+      fc.record({ kind: fc.constant('release' as const), index: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.array(opArb, { maxLength: 150 }), async (max, ops) => {
+        const leaseMs = 5_000;
+        const { clock, limiter } = setup({ max, lease: leaseMs });
+        // The model: a list of holders in admission order, dropped when their lease has ended.
+        let holders: { cost: number; expiresAtMs: number }[] = [];
+        let lastExpiresAtMs = 0;
+        const permits: { permit: Permit; holder: { cost: number; expiresAtMs: number } }[] = [];
+        const live = () => (holders = holders.filter((h) => h.expiresAtMs > clock.now()));
+        const inUse = () => live().reduce((sum, h) => sum + h.cost, 0);
+        for (const op of ops) {
+          if (op.kind === 'advance') {
+            clock.set(clock.now() + op.ms);
+          } else if (op.kind === 'release') {
+            if (permits.length === 0) continue;
+            const { permit, holder } = permits.splice(op.index % permits.length, 1)[0]!;
+            holders = holders.filter((h) => h !== holder);
+            await permit.release();
+          } else if (op.kind === 'refund') {
+            let left = op.cost;
+            for (const holder of live()) {
+              const freed = Math.min(left, holder.cost);
+              holder.cost -= freed;
+              left -= freed;
+            }
+            holders = holders.filter((h) => h.cost > 1e-9);
+            await limiter.refund('k', op.cost);
+          } else {
+            const free = max - inUse();
+            const fits = op.cost <= free + 1e-9;
+            let expectedRetryMs = 0;
+            if (!fits) {
+              let freed = 0;
+              expectedRetryMs = Infinity;
+              if (op.cost <= max) {
+                for (const holder of live()) {
+                  freed += holder.cost;
+                  if (freed + 1e-9 >= op.cost - free) {
+                    expectedRetryMs = holder.expiresAtMs - clock.now();
+                    break;
+                  }
+                }
+              }
+            }
+            let holder: { cost: number; expiresAtMs: number } | undefined;
+            if (fits && op.cost > 0) {
+              lastExpiresAtMs = Math.max(clock.now() + leaseMs, lastExpiresAtMs);
+              holder = { cost: op.cost, expiresAtMs: lastExpiresAtMs };
+              holders.push(holder);
+            }
+            if (op.kind === 'consume') {
+              const decision = await limiter.consume('k', op.cost);
+              expect(decision.allowed).toBe(fits);
+              expect(decision.retryAfterMs).toBe(Math.max(0, Math.ceil(expectedRetryMs - 1e-7)));
+              expect(decision.remaining).toBe(Math.max(0, Math.floor(free - (fits ? op.cost : 0) + 1e-9)));
+            } else {
+              const result = await settle(limiter.acquire('k', { cost: op.cost, timeout: 0 }));
+              expect(result.ok).toBe(fits);
+              if (result.ok && holder) permits.push({ permit: result.value, holder });
+            }
+          }
+          expect((await limiter.stats('k')).available).toBeCloseTo(max - inUse(), 9);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a release wakes a waiting acquire at once, long before the lease ends', async () => {
     const { clock, limiter } = setup({ max: 1, lease: '1m' });
     const held = await limiter.acquire('k');
