@@ -72,7 +72,7 @@ describe('concurrency', () => {
           expect((await limiter.stats('k')).available).toBe(max);
         },
       ),
-      { numRuns: 5, endOnFailure: true },
+      { numRuns: 4, endOnFailure: true },
     );
   }, 120_000);
 
