@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   circuitBreaker,
+  concurrency,
   isCircuitOpenError,
   isRateLimitExceededError,
   memoryStore,
@@ -60,6 +61,29 @@ describe('rateLimited', () => {
     await clock.advance(400);
     await third;
     expect(calls).toEqual([1, 2, 4]);
+  });
+
+  it('holds a concurrency slot for exactly the call, and frees it when the call fails', async () => {
+    const clock = new FakeClock(0);
+    const slots = concurrency({ max: 2, lease: '1m', clock, store: memoryStore({ sweepInterval: 0 }) });
+    const gates: (() => void)[] = [];
+    const work = rateLimited(
+      (fail: boolean) => new Promise<string>((resolve, reject) => gates.push(() => (fail ? reject(new Error('bad')) : resolve('done')))),
+      { limiter: slots, key: 'db' },
+    );
+    const first = work(false);
+    const second = work(true);
+    await flushMicrotasks();
+    await expect(work(false)).rejects.toSatisfy(isRateLimitExceededError); // both slots busy
+    gates[1]!(); // the second call fails...
+    await expect(second).rejects.toThrow('bad');
+    const third = work(false); // ...and its slot is free again
+    await flushMicrotasks();
+    expect(gates).toHaveLength(3);
+    gates[0]!();
+    gates[2]!();
+    expect([await first, await third]).toEqual(['done', 'done']);
+    expect((await slots.stats('db')).available).toBe(2);
   });
 
   it('takes the cost computed from the arguments', async () => {
