@@ -9,7 +9,7 @@
  * the hand passes, on a periodic sweep, and whenever found.
  */
 import { ConfigError } from '../errors.js';
-import type { Decision, Policy, StepInput, StepOutcome } from '../limiters/limiter.js';
+import type { Decision, NumericAlgorithm, ObjectAlgorithm, Policy, StepInput, StepOutcome } from '../limiters/limiter.js';
 import { decisionFrom, newStepOutcome } from '../limiters/limiter.js';
 import { checkKnownOptions, checkNumber } from '../options.js';
 import { systemClock, type Clock, parseDuration } from '../time.js';
@@ -30,6 +30,8 @@ class Table {
   readonly index = new Map<string, number>();
   private cursor: MapIterator<[string, number]> | undefined;
   private readonly stride: number;
+  /** The algorithm when its state is numeric (a fixed number of slots), else undefined. */
+  private readonly numeric: NumericAlgorithm<unknown> | undefined;
   private numbers: Float64Array;
   private objects: unknown[] | undefined;
   private referenced: Uint8Array;
@@ -43,6 +45,7 @@ class Table {
   ) {
     const algorithm = policy.algorithm;
     this.stride = algorithm.kind === 'numeric' ? algorithm.stateSize : 0;
+    this.numeric = algorithm.kind === 'numeric' ? algorithm : undefined;
     this.capacity = Math.min(INITIAL_SLOTS, maxKeys + 1);
     this.numbers = new Float64Array(this.capacity * this.stride);
     this.objects = algorithm.kind === 'object' ? [] : undefined;
@@ -55,22 +58,33 @@ class Table {
 
   /** Runs the step for `key`. A key without state is stepped on a scratch slot and stored only if it changed. */
   step(policy: Policy, key: string, input: StepInput, out: StepOutcome): void {
-    const algorithm = policy.algorithm;
-    let slot = this.index.get(key);
-    if (algorithm.kind === 'numeric') {
-      if (slot !== undefined) {
-        this.referenced[slot] = 1;
-        algorithm.step(this.numbers, slot * this.stride, input, policy.config, out);
-        return;
-      }
-      const at = SCRATCH * this.stride;
-      this.numbers.fill(0, at, at + this.stride);
-      algorithm.step(this.numbers, at, input, policy.config, out);
-      if (!input.commit || !this.holdsState(at)) return;
-      slot = this.allocate(key, input.nowMs);
-      this.numbers.copyWithin(slot * this.stride, at, at + this.stride);
+    if (this.numeric !== undefined) return this.stepNumeric(this.numeric, policy.config, key, input, out);
+    this.stepObject(policy, key, input, out);
+  }
+
+  /** The hot path, kept small so the JIT inlines it into the caller. */
+  private stepNumeric(algorithm: NumericAlgorithm<unknown>, config: unknown, key: string, input: StepInput, out: StepOutcome): void {
+    const slot = this.index.get(key);
+    if (slot !== undefined) {
+      this.referenced[slot] = 1;
+      algorithm.step(this.numbers, slot * this.stride, input, config, out);
       return;
     }
+    this.stepFresh(algorithm, config, key, input, out);
+  }
+
+  private stepFresh(algorithm: NumericAlgorithm<unknown>, config: unknown, key: string, input: StepInput, out: StepOutcome): void {
+    const at = SCRATCH * this.stride;
+    this.numbers.fill(0, at, at + this.stride);
+    algorithm.step(this.numbers, at, input, config, out);
+    if (!input.commit || !this.holdsState(at)) return;
+    const slot = this.allocate(key, input.nowMs);
+    this.numbers.copyWithin(slot * this.stride, at, at + this.stride);
+  }
+
+  private stepObject(policy: Policy, key: string, input: StepInput, out: StepOutcome): void {
+    const algorithm = policy.algorithm as ObjectAlgorithm<unknown>;
+    const slot = this.index.get(key);
     const objects = this.objects!;
     const before = slot === undefined ? undefined : objects[slot];
     if (slot !== undefined) this.referenced[slot] = 1;
@@ -216,6 +230,8 @@ export class MemoryStore implements Store {
   private readonly input: StepInput = { nowMs: 0, cost: 1, commit: true, maxWaitMs: 0, token: '' };
   private readonly out: StepOutcome = newStepOutcome();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private lastPolicy: Policy | undefined;
+  private lastTable: Table | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     checkKnownOptions(options, 'memoryStore', ['maxKeys', 'sweepInterval', 'clock']);
@@ -231,7 +247,8 @@ export class MemoryStore implements Store {
 
   decide(policy: Policy, key: string, call: DecideCall): Decision {
     const out = this.out;
-    this.table(policy).step(policy, key, this.prepare(call, true), out);
+    const table = policy === this.lastPolicy ? this.lastTable! : this.table(policy);
+    table.step(policy, key, this.prepare(call, true), out);
     return decisionFrom(policy.info, out);
   }
 
@@ -334,6 +351,8 @@ export class MemoryStore implements Store {
   }
 
   private table(policy: Policy): Table {
+    // The same policy decides again and again on a hot path: skip the lookup by id.
+    if (policy === this.lastPolicy) return this.lastTable!;
     let table = this.tables.get(policy.id);
     if (table === undefined) {
       table = new Table(policy, this.maxKeys);
@@ -341,6 +360,8 @@ export class MemoryStore implements Store {
     } else if (table.policy.algorithm !== policy.algorithm) {
       throw new ConfigError('name', `a name not used by another kind of limiter on this store (${policy.id})`, policy.info.name);
     }
+    this.lastPolicy = policy;
+    this.lastTable = table;
     return table;
   }
 
