@@ -39,11 +39,28 @@ interface Call<T> {
  */
 export const SLUICE_LIMITERS: Record<string, (store: sluice.MemoryStore) => sluice.Limiter> = {
   tokenBucket: (store) => sluice.tokenBucket({ rate: 1, per: '1s', burst: LIMIT, store }),
+  gcra: (store) => sluice.gcra({ rate: 1, per: '1s', burst: LIMIT, store }),
+  leakyBucket: (store) => sluice.leakyBucket({ rate: 1, per: '1s', capacity: LIMIT, mode: 'police', store }),
+  fixedWindow: (store) => sluice.fixedWindow({ limit: LIMIT, window: WINDOW_MS, store }),
+  slidingWindow: (store) => sluice.slidingWindow({ limit: LIMIT, window: WINDOW_MS, precision: 'approximate', store }),
+  // A log of every admitted call in the window: a 100 ms window keeps one hot key's log to what 100 ms admits.
+  slidingWindowExact: (store) => sluice.slidingWindow({ limit: LIMIT, window: '100ms', precision: 'exact', store }),
+};
+
+/** What each sluice contender is, for the notes. */
+export const SLUICE_LIMITER_OPTIONS: Record<string, string> = {
+  tokenBucket: "tokenBucket({ rate: 1, per: '1s', burst: 1e9 })",
+  gcra: "gcra({ rate: 1, per: '1s', burst: 1e9 })",
+  leakyBucket: "leakyBucket({ rate: 1, per: '1s', capacity: 1e9, mode: 'police' })",
+  fixedWindow: "fixedWindow({ limit: 1e9, window: '1h' })",
+  slidingWindow: "slidingWindow({ limit: 1e9, window: '1h', precision: 'approximate' })",
+  slidingWindowExact: "slidingWindow({ limit: 1e9, window: '100ms', precision: 'exact' })",
 };
 
 /** The sluice limiters present in src/index.ts (the others have not landed). */
 export function landedSluiceLimiters(): string[] {
-  return Object.keys(SLUICE_LIMITERS).filter((name) => typeof (sluice as Record<string, unknown>)[name] === 'function');
+  const constructorOf = (name: string) => (name === 'slidingWindowExact' ? 'slidingWindow' : name);
+  return Object.keys(SLUICE_LIMITERS).filter((name) => typeof (sluice as Record<string, unknown>)[constructorOf(name)] === 'function');
 }
 
 /** The loop shared by the awaited contenders: cycles through the keys, counts refusals (there must be none). */

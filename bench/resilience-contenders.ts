@@ -4,6 +4,7 @@
  */
 import CircuitBreaker from 'opossum';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker as cockatielBreaker, handleAll, retry as cockatielRetry } from 'cockatiel';
+import { circuitBreaker, retry, withRetry } from '../src/index.js';
 import type { Contender } from './lib/contender.js';
 
 /** The protected operation: an async function that resolves at once. */
@@ -38,4 +39,21 @@ export function cockatiel(): Contender {
 export function cockatielRetryPolicy(): Contender {
   const policy = cockatielRetry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() });
   return loop(() => policy.execute(work));
+}
+
+export function sluiceBreaker(): Contender {
+  const breaker = circuitBreaker({ failureThreshold: 5, resetTimeout: '10s' });
+  return loop(() => breaker.execute(work));
+}
+
+/** The wrapper made once, as a hot path would use it. */
+export function sluiceWithRetry(): Contender {
+  const wrapped = withRetry(work, { maxRetries: 3 });
+  return loop(wrapped);
+}
+
+/** retry(fn, options) per call: the options are checked on every call. */
+export function sluiceRetryPerCall(): Contender {
+  const options = { maxRetries: 3 };
+  return loop(() => retry(work, options));
 }

@@ -80,11 +80,21 @@ describe.concurrent('bench programs, quick form', { timeout: 180_000 }, () => {
     expectWellFormed(result, 'memory');
     for (const comparison of [/^one hot key/, /distinct keys, each decision awaited/]) {
       expect(contenders(result.rows, comparison)).toEqual(
-        expect.arrayContaining(['bare Map token bucket', 'sluice tokenBucket', 'RateLimiterMemory', 'express-rate-limit MemoryStore']),
+        expect.arrayContaining([
+          'bare Map token bucket',
+          'sluice tokenBucket',
+          'sluice gcra',
+          'sluice leakyBucket',
+          'sluice fixedWindow',
+          'sluice slidingWindow',
+          'sluice slidingWindowExact',
+          'RateLimiterMemory',
+          'express-rate-limit MemoryStore',
+        ]),
       );
     }
     const heap = result.rows.filter((row) => row.unit === 'B/key');
-    expect(heap.length).toBeGreaterThanOrEqual(4);
+    expect(heap.length).toBeGreaterThanOrEqual(9);
     for (const row of heap) expect(row.value.median).toBeGreaterThan(0);
     const held = result.rows.find((row) => row.contender === 'keys held at the end')!;
     expect(held.value.median).toBeLessThanOrEqual(10_000);
@@ -101,13 +111,15 @@ describe.concurrent('bench programs, quick form', { timeout: 180_000 }, () => {
     for (const row of result.rows) expect(row.p99Us?.median).toBeGreaterThanOrEqual(0);
   });
 
-  it('resilience: direct call, opossum and cockatiel, with overheads', async () => {
+  it('resilience: direct call, sluice, opossum and cockatiel, with overheads and goals', async () => {
     const result = await runQuick('resilience');
     expectWellFormed(result, 'resilience');
     expect(contenders(result.rows, /^circuit breaker.*succeeds \(closed circuit\)$/)).toEqual(
-      expect.arrayContaining(['direct call', 'opossum', 'cockatiel']),
+      expect.arrayContaining(['direct call', 'sluice circuitBreaker', 'opossum', 'cockatiel']),
     );
     expect(contenders(result.rows, /overhead over the direct call/).length).toBeGreaterThan(0);
+    expect(contenders(result.rows, /^retry wrapper.*at once$/)).toEqual(expect.arrayContaining(['sluice withRetry', 'cockatiel retry']));
+    for (const goal of result.goals) expect(goal.pass).not.toBeNull();
   });
 
   it('latency: p50 and p99 per store', async () => {
