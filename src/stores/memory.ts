@@ -56,21 +56,17 @@ class Table {
     return this.index.size;
   }
 
-  /** Runs the step for `key`. A key without state is stepped on a scratch slot and stored only if it changed. */
+  /**
+   * Runs the step for `key`. A key without state is stepped on a scratch slot and stored only if it changed.
+   * The path of a numeric state that exists is kept short so the JIT inlines it into the caller.
+   */
   step(policy: Policy, key: string, input: StepInput, out: StepOutcome): void {
-    if (this.numeric !== undefined) return this.stepNumeric(this.numeric, policy.config, key, input, out);
-    this.stepObject(policy, key, input, out);
-  }
-
-  /** The hot path, kept small so the JIT inlines it into the caller. */
-  private stepNumeric(algorithm: NumericAlgorithm<unknown>, config: unknown, key: string, input: StepInput, out: StepOutcome): void {
+    const algorithm = this.numeric;
+    if (algorithm === undefined) return this.stepObject(policy, key, input, out);
     const slot = this.index.get(key);
-    if (slot !== undefined) {
-      this.referenced[slot] = 1;
-      algorithm.step(this.numbers, slot * this.stride, input, config, out);
-      return;
-    }
-    this.stepFresh(algorithm, config, key, input, out);
+    if (slot === undefined) return this.stepFresh(algorithm, policy.config, key, input, out);
+    this.referenced[slot] = 1;
+    algorithm.step(this.numbers, slot * this.stride, input, policy.config, out);
   }
 
   private stepFresh(algorithm: NumericAlgorithm<unknown>, config: unknown, key: string, input: StepInput, out: StepOutcome): void {
@@ -246,10 +242,15 @@ export class MemoryStore implements Store {
   }
 
   decide(policy: Policy, key: string, call: DecideCall): Decision {
-    const out = this.out;
     const table = policy === this.lastPolicy ? this.lastTable! : this.table(policy);
-    table.step(policy, key, this.prepare(call, true), out);
-    return decisionFrom(policy.info, out);
+    const input = this.input;
+    input.nowMs = call.nowMs;
+    input.cost = call.cost;
+    input.commit = true;
+    input.maxWaitMs = call.maxWaitMs ?? 0;
+    input.token = call.token ?? '';
+    table.step(policy, key, input, this.out);
+    return decisionFrom(policy.info, this.out);
   }
 
   decideAll(policies: readonly Policy[], key: string, call: DecideCall): Decision[] {
