@@ -17,3 +17,10 @@ export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+export {
+  redisStore,
+  RedisStore,
+  CLIENT_CLOCK_TTL_SLACK_MS,
+  type RedisStoreOptions,
+  type RedisStoreClock,
+} from './stores/redis.js';

@@ -1,0 +1,358 @@
+/**
+ * The Redis store: every decision runs the algorithm's Lua twin atomically in Redis (one script for all
+ * algorithms), so limits are exact across any number of processes. Decisions issued in the same tick go out as
+ * one script call per Cluster slot (a batch of independent decisions), a composite decides all its policies in one
+ * call, and a call never waits longer than `timeout`: then it rejects with StoreUnavailableError, which limiters
+ * answer with their failMode.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { ConfigError, StoreUnavailableError } from '../errors.js';
+import type { Decision, Policy, StepOutcome } from '../limiters/limiter.js';
+import { decisionFrom, newStepOutcome } from '../limiters/limiter.js';
+import { checkKnownOptions, checkNumber, checkOneOf } from '../options.js';
+import { parseDuration, type Duration } from '../time.js';
+import { DECISION_SCRIPT, INCR_WITH_TTL_LUA, sha1 } from './lua/script.js';
+import { CommandRunner, LuaScript, type RedisClient } from './redis-commands.js';
+import { escapeBraces, keyTag, slotOfTag } from './redis-keys.js';
+import type { DecideCall, StateView, Store } from './store.js';
+
+export interface RedisStoreOptions {
+  /** An ioredis `Redis` or `Cluster` client. The store never closes it. */
+  client: Redis | Cluster;
+  /** Prepended verbatim to every key the store writes (limiter state and key-value facet). Default "". */
+  prefix?: string;
+  /**
+   * Whose clock decides: 'redis' (default) reads Redis TIME inside the script, so app servers' clocks never
+   * matter; 'client' uses the limiter's clock (`DecideCall.nowMs`), for replaying traces with a fake clock.
+   */
+  clock?: 'redis' | 'client';
+  /** The longest a call waits for Redis before it rejects with StoreUnavailableError. Default "1s". */
+  timeout?: Duration;
+  /** Most decisions sent in one script call (decisions issued in the same tick are batched). Default 128. */
+  maxBatchSize?: number;
+}
+
+export type RedisStoreClock = 'redis' | 'client';
+
+/** In 'client' clock mode keys live this much longer than needed: tolerance for skew between app clocks. */
+export const CLIENT_CLOCK_TTL_SLACK_MS = 60_000;
+
+type Op = 'd' | 'i' | 'r';
+
+interface PolicyPlan {
+  /** The policy's escaped id followed by ":{" — the key is this + tag + "}". */
+  readonly keyHead: string;
+  readonly algorithmId: string;
+  readonly configFields: readonly string[];
+}
+
+/** One group of the decision script: a decision, a composite decision, an inspection or a refund. */
+interface PendingGroup {
+  readonly op: Op;
+  readonly policies: readonly Policy[];
+  readonly keys: string[];
+  readonly argv: string[];
+  readonly single: boolean;
+  resolve(value: any): void;
+  reject(error: unknown): void;
+}
+
+const decisionScript = new LuaScript(DECISION_SCRIPT.lua, DECISION_SCRIPT.sha1);
+const incrScript = new LuaScript(INCR_WITH_TTL_LUA, sha1(INCR_WITH_TTL_LUA));
+
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  readonly synchronous = false;
+  readonly client: RedisClient;
+  readonly prefix: string;
+  readonly clock: RedisStoreClock;
+  readonly timeoutMs: number;
+  readonly maxBatchSize: number;
+  private readonly isCluster: boolean;
+  private readonly slackArg: string;
+  private readonly runner: CommandRunner;
+  private readonly plans = new Map<string, PolicyPlan>();
+  private readonly batches = new Map<number, PendingGroup[]>();
+  private flushScheduled = false;
+  private readonly availabilityListeners = new Set<(available: boolean, cause?: unknown) => void>();
+  private isAvailable = true;
+  private lastFailure: unknown;
+  private closed = false;
+  private readonly out: StepOutcome = newStepOutcome();
+
+  constructor(options: RedisStoreOptions) {
+    checkKnownOptions(options, 'redisStore', ['client', 'prefix', 'clock', 'timeout', 'maxBatchSize']);
+    if (options === undefined) throw new ConfigError('redisStore', 'an options object with a client', options);
+    const client = options.client as unknown as Partial<RedisClient> | undefined;
+    if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function' || typeof client.status !== 'string') {
+      throw new ConfigError('client', 'an ioredis Redis or Cluster client', options.client);
+    }
+    this.client = options.client;
+    this.isCluster = (client as { isCluster?: boolean }).isCluster === true;
+    const prefix = options.prefix ?? '';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new ConfigError('prefix', 'a string without "{" or "}"', prefix);
+    this.prefix = prefix;
+    this.clock = checkOneOf(options.clock ?? 'redis', 'clock', ['redis', 'client'] as const);
+    this.timeoutMs = parseDuration(options.timeout ?? 1_000, 'timeout');
+    this.maxBatchSize = checkNumber(options.maxBatchSize ?? 128, 'maxBatchSize', { integer: true, min: 1, exclusiveMin: false, max: 10_000 });
+    this.slackArg = this.clock === 'client' ? String(CLIENT_CLOCK_TTL_SLACK_MS) : '0';
+    this.runner = new CommandRunner(this.client, this.timeoutMs, (answered, cause) => this.setAvailable(answered, cause));
+  }
+
+  // Availability, for wrappers such as a hybrid store and for health checks.
+
+  /** False from a call that found Redis out (timeout, connection lost) until the next call Redis answers. */
+  get available(): boolean {
+    return this.isAvailable;
+  }
+
+  /** The error of the last call that found Redis out. */
+  get lastError(): unknown {
+    return this.lastFailure;
+  }
+
+  /** Calls `listener` whenever `available` flips. */
+  onAvailabilityChange(listener: (available: boolean, cause?: unknown) => void): { dispose(): void } {
+    this.availabilityListeners.add(listener);
+    return { dispose: () => void this.availabilityListeners.delete(listener) };
+  }
+
+  /** A PING within the timeout: resolves true when Redis answers (and marks the store available), never rejects. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.runner.run('ping', [])) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  // The Store contract.
+
+  decide(policy: Policy, key: string, call: DecideCall): Promise<Decision> {
+    return this.enqueue('d', [policy], key, call.nowMs, call.cost, call.maxWaitMs ?? 0, call.token ?? '', true);
+  }
+
+  decideAll(policies: readonly Policy[], key: string, call: DecideCall): Promise<Decision[]> {
+    if (policies.length === 0) return Promise.resolve([]);
+    return this.enqueue('d', policies, key, call.nowMs, call.cost, call.maxWaitMs ?? 0, call.token ?? '', false);
+  }
+
+  inspect(policy: Policy, key: string, nowMs: number): Promise<StateView> {
+    return this.enqueue('i', [policy], key, nowMs, 0, 0, '', true);
+  }
+
+  refund(policy: Policy, key: string, cost: number, nowMs: number, token = ''): Promise<void> {
+    return this.enqueue('r', [policy], key, nowMs, cost, 0, token, true);
+  }
+
+  async reset(policy: Policy, key: string): Promise<void> {
+    await this.runner.run('del', [this.policyKey(policy, key)]);
+  }
+
+  /** Stops taking calls; sends what is batched. The client is the caller's and stays open. */
+  async close(): Promise<void> {
+    this.flush();
+    this.closed = true;
+  }
+
+  /** The Redis key holding a policy's state for a user key (for tests, debugging and monitoring). */
+  policyKey(policy: Policy, userKey: string): string {
+    return `${this.plan(policy).keyHead}${keyTag(userKey)}}`;
+  }
+
+  // The key-value facet. Keys are `${prefix}${key}`; every command touches one key, so it is Cluster-safe.
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.kv('get', [this.prefix + key]);
+    return value === null ? undefined : String(value);
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    const args: (string | number)[] = [this.prefix + key, String(value)];
+    if (ttlMs !== undefined) args.push('PX', Math.ceil(parseDuration(ttlMs, 'ttlMs')));
+    await this.kv('set', args);
+  }
+
+  async incr(key: string, by = 1, ttlMs?: number): Promise<number> {
+    if (!Number.isSafeInteger(by)) throw new TypeError(`incr/decr on Redis takes an integer step, received ${by}`);
+    if (ttlMs === undefined) return Number(await this.kv('incrby', [this.prefix + key, by]));
+    const ttl = Math.ceil(parseDuration(ttlMs, 'ttlMs'));
+    return Number(await this.kv('evalsha', [incrScript.sha1, 1, this.prefix + key, by, ttl], incrScript));
+  }
+
+  decr(key: string, by = 1, ttlMs?: number): Promise<number> {
+    return this.incr(key, -by, ttlMs);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return Number(await this.kv('del', [this.prefix + key])) > 0;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return Number(await this.kv('exists', [this.prefix + key])) > 0;
+  }
+
+  private async kv(name: string, args: (string | number)[], script?: LuaScript): Promise<unknown> {
+    if (this.closed) throw new StoreUnavailableError('The Redis store is closed');
+    try {
+      return await this.runner.run(name, args, script);
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      // A value of the wrong kind is the caller's mistake, not an outage (the memory store throws TypeError too).
+      if (cause instanceof Error && /not an integer|WRONGTYPE/.test(cause.message)) throw new TypeError(cause.message, { cause });
+      throw error;
+    }
+  }
+
+  // Decisions: grouping, batching, parsing.
+
+  private plan(policy: Policy): PolicyPlan {
+    let plan = this.plans.get(policy.id);
+    if (plan === undefined) {
+      const lua = DECISION_SCRIPT.algorithms.get(policy.algorithm.name);
+      const id = DECISION_SCRIPT.ids.get(policy.algorithm.name);
+      if (lua === undefined || id === undefined) {
+        throw new ConfigError(
+          'store',
+          `a store that runs the "${policy.algorithm.name}" algorithm (redisStore runs: ${[...DECISION_SCRIPT.ids.keys()].join(', ')})`,
+          'redisStore',
+        );
+      }
+      plan = { keyHead: `${this.prefix}${escapeBraces(policy.id)}:{`, algorithmId: String(id), configFields: lua.configFields };
+      this.plans.set(policy.id, plan);
+    }
+    return plan;
+  }
+
+  private enqueue(
+    op: Op,
+    policies: readonly Policy[],
+    userKey: string,
+    nowMs: number,
+    cost: number,
+    maxWaitMs: number,
+    token: string,
+    single: boolean,
+  ): Promise<any> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('The Redis store is closed'));
+    const tag = keyTag(userKey);
+    const keys: string[] = [];
+    const argv: string[] = [op, String(policies.length), this.clock === 'client' ? String(nowMs) : '', String(cost), String(maxWaitMs), token];
+    for (const policy of policies) {
+      const plan = this.plan(policy);
+      keys.push(`${plan.keyHead}${tag}}`);
+      const config = policy.config as Record<string, unknown>;
+      argv.push(plan.algorithmId, String(plan.configFields.length));
+      for (const field of plan.configFields) argv.push(String(config[field]));
+    }
+    return new Promise((resolve, reject) => {
+      const slot = this.isCluster ? slotOfTag(tag) : 0;
+      let batch = this.batches.get(slot);
+      if (batch === undefined) {
+        batch = [];
+        this.batches.set(slot, batch);
+      }
+      batch.push({ op, policies, keys, argv, single, resolve, reject });
+      if (batch.length >= this.maxBatchSize) {
+        this.batches.delete(slot);
+        this.send(batch);
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batches.size === 0) return;
+    const batches = [...this.batches.values()];
+    this.batches.clear();
+    for (const batch of batches) this.send(batch);
+  }
+
+  /** One script call for a batch of groups (all of one slot). */
+  private send(batch: PendingGroup[]): void {
+    let keyCount = 0;
+    for (const group of batch) keyCount += group.keys.length;
+    const args: string[] = [DECISION_SCRIPT.sha1, String(keyCount)];
+    for (const group of batch) for (const key of group.keys) args.push(key);
+    args.push(this.slackArg);
+    for (const group of batch) for (const arg of group.argv) args.push(arg);
+    this.runner.run('evalsha', args, decisionScript).then(
+      (reply: string[]) => this.deliver(batch, reply),
+      (error: unknown) => {
+        for (const group of batch) group.reject(error);
+      },
+    );
+  }
+
+  private deliver(batch: readonly PendingGroup[], reply: readonly string[]): void {
+    let at = 0;
+    for (const group of batch) {
+      const entries = reply.slice(at, at + group.policies.length);
+      at += group.policies.length;
+      try {
+        group.resolve(this.settle(group, entries));
+      } catch (error) {
+        group.reject(error);
+      }
+    }
+  }
+
+  private settle(group: PendingGroup, entries: readonly string[]): unknown {
+    const failed = entries.find((entry) => entry === undefined || entry.startsWith('E'));
+    if (failed !== undefined || entries.length !== group.policies.length) {
+      throw new StoreUnavailableError(`Redis decision script failed: ${failed === undefined ? 'short reply' : failed.slice(2)}`);
+    }
+    if (group.op === 'r') return undefined;
+    if (group.op === 'i') {
+      const lastUpdateMs = this.parse(entries[0]!);
+      return { available: this.out.remaining, resetMs: this.out.resetMs, lastUpdateMs } satisfies StateView;
+    }
+    if (group.single) {
+      this.parse(entries[0]!);
+      return decisionFrom(group.policies[0]!.info, this.out);
+    }
+    return entries.map((entry, index) => {
+      this.parse(entry);
+      return decisionFrom(group.policies[index]!.info, this.out);
+    });
+  }
+
+  /** Reads "allowed remaining resetMs retryAfterMs waitMs lastUpdateMs" into `this.out`; returns lastUpdateMs. */
+  private parse(entry: string): number | undefined {
+    const fields = entry.split(' ');
+    const out = this.out;
+    out.allowed = fields[0] === '1';
+    out.remaining = parseNumber(fields[1]);
+    out.resetMs = parseNumber(fields[2]);
+    out.retryAfterMs = parseNumber(fields[3]);
+    out.waitMs = parseNumber(fields[4]);
+    return fields[5] === '-' || fields[5] === undefined ? undefined : parseNumber(fields[5]);
+  }
+
+  private setAvailable(available: boolean, cause?: unknown): void {
+    if (!available) this.lastFailure = cause;
+    if (available === this.isAvailable) return;
+    this.isAvailable = available;
+    for (const listener of [...this.availabilityListeners]) {
+      try {
+        listener(available, cause);
+      } catch {
+        // A listener's failure is not the store's.
+      }
+    }
+  }
+}
+
+function parseNumber(text: string | undefined): number {
+  if (text === 'inf') return Infinity;
+  if (text === '-inf') return -Infinity;
+  return Number(text);
+}
+
+/** A store that runs every limiter's step in Redis (see docs/stores.md). */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
