@@ -171,7 +171,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
       return client;
     },
     async kill() {
-      killQuietly(child, 'SIGCONT');
+      // SIGKILL also ends a paused (SIGSTOPped) server, without letting it run first.
       killQuietly(child);
       await waitForExit(child);
     },
@@ -182,7 +182,6 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
       killQuietly(child, 'SIGCONT');
     },
     async restart() {
-      killQuietly(child, 'SIGCONT');
       killQuietly(child);
       await waitForExit(child);
       child = await spawnServer(port, dir, extraArgs);
@@ -190,7 +189,6 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
     async stop() {
       for (const client of clients) client.disconnect();
       clients.clear();
-      killQuietly(child, 'SIGCONT');
       killQuietly(child);
       await waitForExit(child);
       rmSync(dir, { recursive: true, force: true });
