@@ -50,18 +50,18 @@ export function limiterSettings(
   defaultName: string,
 ): LimiterSettings {
   checkKnownOptions(options, component, [...COMMON_OPTION_NAMES, ...extra]);
-  const store = options?.store ?? defaultStore();
+  const store = options?.store === undefined ? defaultStore() : options.store;
   if (typeof store !== 'object' || store === null || typeof (store as Store).decide !== 'function') {
     throw new ConfigError('store', 'a store (memoryStore(), redisStore(), hybridStore())', store);
   }
-  const clock = options?.clock ?? systemClock;
-  if (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
+  const clock = options?.clock === undefined ? systemClock : options.clock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
     throw new ConfigError('clock', 'a Clock with now() and sleep()', clock);
   }
   return {
     store,
     clock,
-    failMode: checkOneOf(options?.failMode ?? 'open', 'failMode', ['open', 'closed'] as const),
+    failMode: checkOneOf(options?.failMode === undefined ? 'open' : options.failMode, 'failMode', ['open', 'closed'] as const),
     name: options?.name === undefined ? defaultName : checkString(options.name, 'name'),
     prefix: options?.prefix === undefined ? 'sluice' : checkString(options.prefix, 'prefix'),
   };
