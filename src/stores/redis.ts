@@ -7,8 +7,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
-import type { Decision, Policy, StepOutcome } from '../limiters/limiter.js';
-import { decisionFrom, newStepOutcome } from '../limiters/limiter.js';
+import type { Decision, Policy, PolicyInfo } from '../limiters/limiter.js';
 import { checkKnownOptions, checkNumber, checkOneOf } from '../options.js';
 import { parseDuration, type Duration } from '../time.js';
 import { DECISION_SCRIPT, INCR_WITH_TTL_LUA, sha1 } from './lua/script.js';
@@ -43,6 +42,7 @@ interface PolicyPlan {
   /** The policy's escaped id followed by ":{" — the key is this + tag + "}". */
   readonly keyHead: string;
   readonly algorithmId: string;
+  readonly configCount: string;
   readonly configFields: readonly string[];
 }
 
@@ -51,7 +51,12 @@ interface PendingGroup {
   readonly op: Op;
   readonly policies: readonly Policy[];
   readonly keys: string[];
-  readonly argv: string[];
+  /** The time argument: '' for Redis TIME, else the caller's nowMs. */
+  readonly nowArg: string;
+  readonly cost: number;
+  readonly maxWaitMs: number;
+  readonly token: string;
+  /** A decide of one policy, resolved with one Decision (not an array). */
   readonly single: boolean;
   resolve(value: any): void;
   reject(error: unknown): void;
@@ -78,7 +83,6 @@ export class RedisStore implements Store {
   private isAvailable = true;
   private lastFailure: unknown;
   private closed = false;
-  private readonly out: StepOutcome = newStepOutcome();
 
   constructor(options: RedisStoreOptions) {
     checkKnownOptions(options, 'redisStore', ['client', 'prefix', 'clock', 'timeout', 'maxBatchSize']);
@@ -218,7 +222,12 @@ export class RedisStore implements Store {
           'redisStore',
         );
       }
-      plan = { keyHead: `${this.prefix}${escapeBraces(policy.id)}:{`, algorithmId: String(id), configFields: lua.configFields };
+      plan = {
+        keyHead: `${this.prefix}${escapeBraces(policy.id)}:{`,
+        algorithmId: String(id),
+        configCount: String(lua.configFields.length),
+        configFields: lua.configFields,
+      };
       this.plans.set(policy.id, plan);
     }
     return plan;
@@ -237,14 +246,8 @@ export class RedisStore implements Store {
     if (this.closed) return Promise.reject(new StoreUnavailableError('The Redis store is closed'));
     const tag = keyTag(userKey);
     const keys: string[] = [];
-    const argv: string[] = [op, String(policies.length), this.clock === 'client' ? String(nowMs) : '', String(cost), String(maxWaitMs), token];
-    for (const policy of policies) {
-      const plan = this.plan(policy);
-      keys.push(`${plan.keyHead}${tag}}`);
-      const config = policy.config as Record<string, unknown>;
-      argv.push(plan.algorithmId, String(plan.configFields.length));
-      for (const field of plan.configFields) argv.push(String(config[field]));
-    }
+    for (const policy of policies) keys.push(`${this.plan(policy).keyHead}${tag}}`);
+    const nowArg = this.clock === 'client' ? String(nowMs) : '';
     return new Promise((resolve, reject) => {
       const slot = this.isCluster ? slotOfTag(tag) : 0;
       let batch = this.batches.get(slot);
@@ -252,7 +255,7 @@ export class RedisStore implements Store {
         batch = [];
         this.batches.set(slot, batch);
       }
-      batch.push({ op, policies, keys, argv, single, resolve, reject });
+      batch.push({ op, policies, keys, nowArg, cost, maxWaitMs, token, single, resolve, reject });
       if (batch.length >= this.maxBatchSize) {
         this.batches.delete(slot);
         this.send(batch);
@@ -271,65 +274,80 @@ export class RedisStore implements Store {
     for (const batch of batches) this.send(batch);
   }
 
-  /** One script call for a batch of groups (all of one slot). */
+  /** One script call for a batch of groups (all of one slot); see dispatcher.lua.ts for the layout. */
   private send(batch: PendingGroup[]): void {
-    let keyCount = 0;
-    for (const group of batch) keyCount += group.keys.length;
-    const args: string[] = [DECISION_SCRIPT.sha1, String(keyCount)];
-    for (const group of batch) for (const key of group.keys) args.push(key);
-    args.push(this.slackArg);
-    for (const group of batch) for (const arg of group.argv) args.push(arg);
+    const keys: string[] = [];
+    const policyArgs: string[] = [];
+    const groupArgs: string[] = [];
+    const indexes = new Map<Policy, string>();
+    let nowArg = '';
+    for (const group of batch) {
+      for (const key of group.keys) keys.push(key);
+      if (group.nowArg !== nowArg) {
+        nowArg = group.nowArg;
+        groupArgs.push('n', nowArg);
+      }
+      const { op, policies } = group;
+      if (op === 'd' && group.single && group.cost === 1 && group.maxWaitMs === 0 && group.token === '') {
+        groupArgs.push(this.policyIndex(policies[0]!, indexes, policyArgs));
+        continue;
+      }
+      groupArgs.push(op, String(policies.length));
+      if (op === 'd') groupArgs.push(String(group.cost), String(group.maxWaitMs), group.token);
+      else if (op === 'r') groupArgs.push(String(group.cost), group.token);
+      for (const policy of policies) groupArgs.push(this.policyIndex(policy, indexes, policyArgs));
+    }
+    const args = [DECISION_SCRIPT.sha1, String(keys.length), ...keys, this.slackArg, String(indexes.size), ...policyArgs, ...groupArgs];
     this.runner.run('evalsha', args, decisionScript).then(
-      (reply: string[]) => this.deliver(batch, reply),
+      (reply: (number | string)[]) => this.deliver(batch, reply),
       (error: unknown) => {
         for (const group of batch) group.reject(error);
       },
     );
   }
 
-  private deliver(batch: readonly PendingGroup[], reply: readonly string[]): void {
+  /** The policy's index in this call's policy table, adding it (algorithm id, config) the first time. */
+  private policyIndex(policy: Policy, indexes: Map<Policy, string>, policyArgs: string[]): string {
+    let index = indexes.get(policy);
+    if (index === undefined) {
+      index = String(indexes.size + 1);
+      indexes.set(policy, index);
+      const plan = this.plan(policy);
+      const config = policy.config as Record<string, unknown>;
+      policyArgs.push(plan.algorithmId, plan.configCount);
+      for (const field of plan.configFields) policyArgs.push(String(config[field]));
+    }
+    return index;
+  }
+
+  private deliver(batch: readonly PendingGroup[], reply: readonly (number | string)[]): void {
     let at = 0;
     for (const group of batch) {
-      const entries = reply.slice(at, at + group.policies.length);
-      at += group.policies.length;
-      try {
-        group.resolve(this.settle(group, entries));
-      } catch (error) {
-        group.reject(error);
+      const first = reply[at];
+      if (first === undefined || (typeof first === 'string' && first.startsWith('E '))) {
+        const message = first === undefined ? 'reply shorter than the batch' : first.slice(2);
+        group.reject(new StoreUnavailableError(`Redis decision script failed: ${message}`));
+        at += 1;
+        continue;
+      }
+      if (group.op === 'r') {
+        at += 1;
+        group.resolve(undefined);
+      } else if (group.op === 'i') {
+        group.resolve(parseView(first));
+        at += group.policies.length;
+      } else if (group.single) {
+        group.resolve(decisionAt(group.policies[0]!.info, reply, at));
+        at += 5;
+      } else {
+        const decisions: Decision[] = [];
+        for (const policy of group.policies) {
+          decisions.push(decisionAt(policy.info, reply, at));
+          at += 5;
+        }
+        group.resolve(decisions);
       }
     }
-  }
-
-  private settle(group: PendingGroup, entries: readonly string[]): unknown {
-    const failed = entries.find((entry) => entry === undefined || entry.startsWith('E'));
-    if (failed !== undefined || entries.length !== group.policies.length) {
-      throw new StoreUnavailableError(`Redis decision script failed: ${failed === undefined ? 'short reply' : failed.slice(2)}`);
-    }
-    if (group.op === 'r') return undefined;
-    if (group.op === 'i') {
-      const lastUpdateMs = this.parse(entries[0]!);
-      return { available: this.out.remaining, resetMs: this.out.resetMs, lastUpdateMs } satisfies StateView;
-    }
-    if (group.single) {
-      this.parse(entries[0]!);
-      return decisionFrom(group.policies[0]!.info, this.out);
-    }
-    return entries.map((entry, index) => {
-      this.parse(entry);
-      return decisionFrom(group.policies[index]!.info, this.out);
-    });
-  }
-
-  /** Reads "allowed remaining resetMs retryAfterMs waitMs lastUpdateMs" into `this.out`; returns lastUpdateMs. */
-  private parse(entry: string): number | undefined {
-    const fields = entry.split(' ');
-    const out = this.out;
-    out.allowed = fields[0] === '1';
-    out.remaining = parseNumber(fields[1]);
-    out.resetMs = parseNumber(fields[2]);
-    out.retryAfterMs = parseNumber(fields[3]);
-    out.waitMs = parseNumber(fields[4]);
-    return fields[5] === '-' || fields[5] === undefined ? undefined : parseNumber(fields[5]);
   }
 
   private setAvailable(available: boolean, cause?: unknown): void {
@@ -350,6 +368,35 @@ function parseNumber(text: string | undefined): number {
   if (text === 'inf') return Infinity;
   if (text === '-inf') return -Infinity;
   return Number(text);
+}
+
+/** -1 stands for Infinity in the script's integer replies. */
+function integerMs(value: number | string | undefined): number {
+  return value === -1 ? Infinity : Number(value);
+}
+
+/** A decision from five integers, equal to what decisionFrom() makes of the step's outcome. */
+function decisionAt(info: PolicyInfo, reply: readonly (number | string)[], at: number): Decision {
+  const decision: Decision = {
+    allowed: reply[at] === 1,
+    limit: info.limit,
+    remaining: Number(reply[at + 1]),
+    resetMs: integerMs(reply[at + 2]),
+    retryAfterMs: integerMs(reply[at + 3]),
+    policy: info,
+  };
+  const waitMs = integerMs(reply[at + 4]);
+  return waitMs > 0 ? { ...decision, waitMs } : decision;
+}
+
+/** "available resetMs lastUpdateMs" from an inspect group. */
+function parseView(entry: number | string | undefined): StateView {
+  const [available, resetMs, lastUpdateMs] = String(entry).split(' ');
+  return {
+    available: parseNumber(available),
+    resetMs: parseNumber(resetMs),
+    lastUpdateMs: lastUpdateMs === '-' || lastUpdateMs === undefined ? undefined : parseNumber(lastUpdateMs),
+  };
 }
 
 /** A store that runs every limiter's step in Redis (see docs/stores.md). */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { isStoreUnavailableError, redisStore, tokenBucket, type Decision, type PolicyLimiter, type RedisStore } from '../../src/index.js';
-import { startRedis, type RedisServer } from '../support/redis.js';
+import { numericState, startRedis, type RedisServer } from '../support/redis.js';
 
 const TIMEOUT_MS = 100;
 /** Scheduling noise allowed on top of the timeout on a loaded 2-core machine. */
@@ -61,8 +61,8 @@ function p99(values: number[]): number {
 }
 
 async function storedDeficit(admin: Redis, store: RedisStore, limiter: PolicyLimiter, key: string): Promise<number> {
-  const value = await admin.get(store.policyKey(limiter.policyList[0]!, key));
-  return value === null ? 0 : Math.round(Number(value.split(' ')[0]));
+  const state = await numericState(admin, store.policyKey(limiter.policyList[0]!, key));
+  return state === undefined ? 0 : Math.round(state[0]!);
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {

@@ -13,7 +13,7 @@ import {
 import { CLIENT_CLOCK_TTL_SLACK_MS } from '../../src/stores/redis.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { LIMITER_CASES } from '../support/limiter-cases.js';
-import { startRedis, type RedisServer } from '../support/redis.js';
+import { numericState, startRedis, type RedisServer } from '../support/redis.js';
 
 let server: RedisServer;
 let client: Redis;
@@ -119,8 +119,7 @@ describe('redisStore decisions', () => {
     // b (burst 3) refused the 4th and 5th: a (burst 5) must not have been charged for them.
     const store = onRedis.store as RedisStore;
     const [policyA] = onRedis.policyList;
-    const stored = await admin.get(store.policyKey(policyA!, 'user'));
-    expect(stored?.split(' ')[0]).toBe('3');
+    expect((await numericState(admin, store.policyKey(policyA!, 'user')))?.[0]).toBe(3);
   });
 
   it('sends many decisions in flight as batched script calls (one round trip for many)', async () => {
@@ -218,8 +217,8 @@ describe('redisStore decisions', () => {
     expect(limiter.metrics().storeErrors).toBe(0);
     // 20 rounds x 41 consumes = 820 > 500: exactly the burst admitted.
     expect(admitted).toBe(500);
-    const [deficit] = (await admin.get(store.policyKey(limiter.policyList[0]!, 'k')))!.split(' ');
-    expect(Math.round(Number(deficit))).toBe(500);
+    const [deficit] = (await numericState(admin, store.policyKey(limiter.policyList[0]!, 'k')))!;
+    expect(Math.round(deficit!)).toBe(500);
   });
 
   it('runs a Lua error of one decision as that decision failing, not the batch', async () => {

@@ -274,3 +274,10 @@ async function waitForClusterOk(ports: readonly number[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The slots of a numeric algorithm's state as the Redis store keeps it (little-endian float64s), or undefined. */
+export async function numericState(client: Redis | Cluster, key: string): Promise<number[] | undefined> {
+  const raw = await client.getBuffer(key);
+  if (raw === null) return undefined;
+  return Array.from({ length: raw.length / 8 }, (_, i) => raw.readDoubleLE(i * 8));
+}

@@ -2,19 +2,28 @@
  * The frame of the decision script: helpers shared by the algorithm twins (before them) and the dispatcher that
  * runs groups of policies (after them). script.ts puts `ALGORITHMS[id] = <twin>` lines in between.
  *
- * KEYS: one key per policy, in the order the groups of ARGV name them: `prefix:algorithm:name:{userKey}`. All keys
- *   of one script call share the hash tag's slot in a Cluster (the store batches by slot).
- * ARGV[1]: extra TTL slack in ms added to every expiry (absorbs clock differences in `clock: 'client'` mode).
- * ARGV[2..]: groups, each: op ('d' decide, 'i' inspect, 'r' refund), policy count n, nowMs ('' = Redis TIME),
- *   cost, maxWaitMs, token; then n policies, each: algorithm id, config count m, m config numbers.
- * A 'd' group is all-or-nothing: with several policies each is checked without charging, and all are charged only
- *   if all admit. Groups run one after another, so a batch of groups is a batch of independent decisions.
- * Reply: n strings per group. 'd'/'i': "allowed remaining resetMs retryAfterMs waitMs lastUpdateMs" ('-' for no
- *   lastUpdate; numbers in %.17g, so fractions survive), 'r': "ok"; a group that failed: "E <message>" for each.
+ * KEYS: one key per policy of each group, in group order: `prefix:algorithm:name:{userKey}`. All keys of one
+ *   script call share one Cluster slot (the store batches by slot).
+ * ARGV[1]: extra TTL slack in ms added to every expiry (absorbs clock skew in `clock: 'client'` mode).
+ * ARGV[2]: P, the number of policies used by this call; then P policies, each: algorithm id, config count m,
+ *   m config numbers.
+ * Then groups, each one of:
+ *   k (a number)                        decide policy k for one key with cost 1 (the common case: one argument);
+ *   'd', n, cost, maxWaitMs, token, k1..kn   decide n policies for one key, all-or-nothing;
+ *   'i', n, k1..kn                      inspect (a step with cost 0, nothing charged);
+ *   'r', n, cost, token, k1..kn         refund;
+ *   'n', nowMs                          the time for the groups after it ('' = Redis TIME, the initial value).
+ * Each decide/inspect/refund group takes its keys from KEYS in order. A 'd' group with several policies checks
+ *   each without charging and charges all only if all admit. Groups run one after another, so a batch of groups
+ *   is a batch of independent decisions.
+ * Reply, flat, per group: decide: per policy allowed (0/1), remaining, resetMs, retryAfterMs, waitMs, as integers
+ *   rounded the way decisionFrom() rounds them (-1 = Infinity); inspect: per policy one string "available resetMs
+ *   lastUpdateMs" (%.17g, '-' for no lastUpdateMs); refund: 1. A group that failed is one string "E <message>".
+ * Numeric states are stored as little-endian float64s (struct.pack), so they survive exactly.
  */
 export const DISPATCHER_PRELUDE = `-- sluice decision script (src/stores/lua/dispatcher.lua.ts)
 if redis.replicate_commands then redis.replicate_commands() end
-local fmt, tonumber, tostring, concat, huge = string.format, tonumber, tostring, table.concat, math.huge
+local fmt, tonumber, tostring, huge, floor, ceil = string.format, tonumber, tostring, math.huge, math.floor, math.ceil
 local slackMs = tonumber(ARGV[1])
 local nowMs = 0
 local redisNowMs = nil
@@ -25,10 +34,6 @@ local function redisTime()
   end
   return redisNowMs
 end
-local function num(x)
-  if x == huge then return 'inf' elseif x == -huge then return '-inf' elseif x ~= x then return 'nan' end
-  return fmt('%.17g', x)
-end
 -- Sets the key to vanish once its state is equivalent to fresh (expiresAtMs), or deletes it when it already is.
 local function expireKey(key, expiresAtMs)
   if expiresAtMs <= nowMs then
@@ -36,30 +41,54 @@ local function expireKey(key, expiresAtMs)
   elseif expiresAtMs == huge then
     redis.call('PERSIST', key)
   else
-    redis.call('PEXPIRE', key, math.ceil(expiresAtMs - nowMs) + slackMs)
+    redis.call('PEXPIRE', key, ceil(expiresAtMs - nowMs) + slackMs)
   end
 end
 local ALGORITHMS = {}
 `;
 
 export const DISPATCHER_MAIN = `
-local function loadNumeric(key, size)
+for _, alg in pairs(ALGORITHMS) do
+  if alg.kind == 'numeric' then alg.format = '<' .. string.rep('d', alg.size) end
+end
+local MAX_INTEGER = 9007199254740991
+local function num(x)
+  if x == huge then return 'inf' elseif x == -huge then return '-inf' elseif x ~= x then return 'nan' end
+  return fmt('%.17g', x)
+end
+-- decisionFrom()'s rounding: ceilMs for times, -1 for Infinity.
+local function ceilMs(ms)
+  if ms == huge then return -1 end
+  ms = ceil(ms - 1e-7)
+  if ms < 0 then return 0 elseif ms > MAX_INTEGER then return MAX_INTEGER end
+  return ms
+end
+
+local states, befores = {}, {}
+local function loadNumeric(alg, key)
   local raw = redis.call('GET', key)
-  local s, n = {}, 0
-  if raw then
-    for v in string.gmatch(raw, '[^ ]+') do
-      n = n + 1
-      s[n] = tonumber(v)
-    end
+  local s = states[alg.size]
+  if s == nil then
+    s = {}
+    states[alg.size] = s
   end
-  for i = n + 1, size do s[i] = 0 end
+  if raw and #raw == alg.size * 8 then
+    local values = { struct.unpack(alg.format, raw) }
+    for i = 1, alg.size do s[i] = values[i] end
+    return s, true
+  end
+  for i = 1, alg.size do s[i] = 0 end
   return s, raw ~= false
 end
 
-local function saveNumeric(alg, key, s, before, existed, c)
+local function remember(s, size)
+  for i = 1, size do befores[i] = s[i] end
+end
+
+local function saveNumeric(alg, key, s, existed, c)
   local changed, fresh = false, true
   for i = 1, alg.size do
-    if s[i] ~= before[i] then changed = true end
+    if s[i] ~= befores[i] then changed = true end
     if s[i] ~= 0 then fresh = false end
   end
   if not changed then return end
@@ -68,26 +97,25 @@ local function saveNumeric(alg, key, s, before, existed, c)
     if existed then redis.call('DEL', key) end
     return
   end
-  local parts = {}
-  for i = 1, alg.size do parts[i] = fmt('%.17g', s[i]) end
+  local value = struct.pack(alg.format, unpack(s, 1, alg.size))
   if expiresAtMs == huge then
-    redis.call('SET', key, concat(parts, ' '))
+    redis.call('SET', key, value)
   else
-    redis.call('SET', key, concat(parts, ' '), 'PX', math.ceil(expiresAtMs - nowMs) + slackMs)
+    redis.call('SET', key, value, 'PX', ceil(expiresAtMs - nowMs) + slackMs)
   end
 end
 
 local input = { nowMs = 0, cost = 0, commit = false, maxWaitMs = 0, token = '' }
 local out = { allowed = false, remaining = 0, resetMs = 0, retryAfterMs = 0, waitMs = 0 }
 
--- Runs one step; returns the key's last update time when asked for it (inspect).
+-- Runs one step into out; returns the key's last update time when asked for it (inspect).
 local function step(alg, key, c, commit, wantLastUpdate)
   input.commit = commit
   if alg.kind == 'numeric' then
-    local s, existed = loadNumeric(key, alg.size)
-    local before = commit and { unpack(s) }
+    local s, existed = loadNumeric(alg, key)
+    if commit then remember(s, alg.size) end
     alg.step(s, input, c, out)
-    if commit then saveNumeric(alg, key, s, before, existed, c) end
+    if commit then saveNumeric(alg, key, s, existed, c) end
     if wantLastUpdate and existed and alg.lastUpdate then return alg.lastUpdate(s) end
     return nil
   end
@@ -96,84 +124,132 @@ local function step(alg, key, c, commit, wantLastUpdate)
   return nil
 end
 
-local function outcome(lastUpdate)
-  return (out.allowed and '1 ' or '0 ') .. num(out.remaining) .. ' ' .. num(out.resetMs) .. ' ' ..
-    num(out.retryAfterMs) .. ' ' .. num(out.waitMs) .. ' ' .. (lastUpdate and num(lastUpdate) or '-')
-end
-
 local function refund(alg, key, c)
   if alg.kind == 'numeric' then
-    local s, existed = loadNumeric(key, alg.size)
+    local s, existed = loadNumeric(alg, key)
     if not existed then return end
-    local before = { unpack(s) }
+    remember(s, alg.size)
     alg.refund(s, nowMs, input.cost, c)
-    saveNumeric(alg, key, s, before, existed, c)
+    saveNumeric(alg, key, s, existed, c)
   else
     alg.refund(key, nowMs, input.cost, c, input.token)
   end
 end
 
-local function runGroup(op, n, algs, configs, keys)
-  local results = {}
-  if op == 'r' then
-    for p = 1, n do
-      refund(algs[p], keys[p], configs[p])
-      results[p] = 'ok'
-    end
-  elseif op == 'i' then
-    for p = 1, n do results[p] = outcome(step(algs[p], keys[p], configs[p], false, true)) end
-  elseif n == 1 then
-    step(algs[1], keys[1], configs[1], true, false)
-    results[1] = outcome(nil)
-  else
-    local all = true
-    for p = 1, n do
-      step(algs[p], keys[p], configs[p], false, false)
-      results[p] = outcome(nil)
-      if not out.allowed then all = false end
-    end
-    if all then
-      for p = 1, n do
-        step(algs[p], keys[p], configs[p], true, false)
-        results[p] = outcome(nil)
-      end
-    end
-  end
-  return results
+local reply = {}
+local function decision(at)
+  local allowed = out.allowed
+  reply[at] = allowed and 1 or 0
+  local remaining = floor(out.remaining + 1e-9)
+  reply[at + 1] = remaining < 0 and 0 or (remaining > MAX_INTEGER and MAX_INTEGER or remaining)
+  reply[at + 2] = ceilMs(out.resetMs)
+  reply[at + 3] = allowed and 0 or ceilMs(out.retryAfterMs)
+  reply[at + 4] = out.waitMs > 0 and ceilMs(out.waitMs) or 0
 end
 
-local reply, argi, keyi, nargs = {}, 2, 1, #ARGV
-while argi <= nargs do
-  local op, n = ARGV[argi], tonumber(ARGV[argi + 1])
-  nowMs = ARGV[argi + 2] == '' and redisTime() or tonumber(ARGV[argi + 2])
-  input.nowMs = nowMs
-  input.cost = tonumber(ARGV[argi + 3])
-  input.maxWaitMs = tonumber(ARGV[argi + 4])
-  input.token = ARGV[argi + 5]
-  argi = argi + 6
-  local algs, configs, keys = {}, {}, {}
-  local unknown = nil
+-- The group's policies: algorithms, configs and keys, reused from group to group.
+local gAlgs, gConfigs, gKeys = {}, {}, {}
+
+-- Appends the group's results to reply after index at; returns the new length.
+local function runGroup(op, n, at)
+  if op == 'r' then
+    for p = 1, n do refund(gAlgs[p], gKeys[p], gConfigs[p]) end
+    reply[at + 1] = 1
+    return at + 1
+  elseif op == 'i' then
+    for p = 1, n do
+      local lastUpdate = step(gAlgs[p], gKeys[p], gConfigs[p], false, true)
+      reply[at + p] = num(out.remaining) .. ' ' .. num(out.resetMs) .. ' ' .. (lastUpdate and num(lastUpdate) or '-')
+    end
+    return at + n
+  elseif n == 1 then
+    step(gAlgs[1], gKeys[1], gConfigs[1], true, false)
+    decision(at + 1)
+    return at + 5
+  end
+  local all = true
   for p = 1, n do
-    local alg = ALGORITHMS[tonumber(ARGV[argi])]
-    if alg == nil then unknown = ARGV[argi] end
-    local m, c = tonumber(ARGV[argi + 1]), {}
-    for j = 1, m do c[j] = tonumber(ARGV[argi + 1 + j]) end
-    argi = argi + 2 + m
-    algs[p], configs[p], keys[p] = alg, c, KEYS[keyi]
-    keyi = keyi + 1
+    step(gAlgs[p], gKeys[p], gConfigs[p], false, false)
+    decision(at + 5 * (p - 1) + 1)
+    if not out.allowed then all = false end
   end
-  local ok, results
-  if unknown then
-    ok, results = false, 'unknown algorithm id ' .. tostring(unknown)
-  else
-    ok, results = pcall(runGroup, op, n, algs, configs, keys)
+  if all then
+    for p = 1, n do
+      step(gAlgs[p], gKeys[p], gConfigs[p], true, false)
+      decision(at + 5 * (p - 1) + 1)
+    end
   end
-  if ok then
-    for p = 1, n do reply[#reply + 1] = results[p] end
+  return at + 5 * n
+end
+
+local policyAlgs, policyConfigs = {}, {}
+local policyCount = tonumber(ARGV[2])
+local argi = 3
+for p = 1, policyCount do
+  policyAlgs[p] = ALGORITHMS[tonumber(ARGV[argi])]
+  local m, c = tonumber(ARGV[argi + 1]), {}
+  for j = 1, m do c[j] = tonumber(ARGV[argi + 1 + j]) end
+  policyConfigs[p] = c
+  argi = argi + 2 + m
+end
+
+local nowArg = ''
+local length, keyi, nargs = 0, 1, #ARGV
+while argi <= nargs do
+  local op = ARGV[argi]
+  local n = 1
+  local index = tonumber(op)
+  if op == 'n' then
+    nowArg = ARGV[argi + 1]
+    argi = argi + 2
+    n = 0
+  elseif index then
+    op = 'd'
+    input.cost, input.maxWaitMs, input.token = 1, 0, ''
+    gAlgs[1], gConfigs[1] = policyAlgs[index], policyConfigs[index]
+    argi = argi + 1
   else
-    local message = type(results) == 'table' and (results.err or 'error') or tostring(results)
-    for _ = 1, n do reply[#reply + 1] = 'E ' .. message end
+    n = tonumber(ARGV[argi + 1])
+    if op == 'd' then
+      input.cost, input.maxWaitMs, input.token = tonumber(ARGV[argi + 2]), tonumber(ARGV[argi + 3]), ARGV[argi + 4]
+      argi = argi + 5
+    elseif op == 'r' then
+      input.cost, input.maxWaitMs, input.token = tonumber(ARGV[argi + 2]), 0, ARGV[argi + 3]
+      argi = argi + 4
+    else
+      input.cost, input.maxWaitMs, input.token = 0, 0, ''
+      argi = argi + 2
+    end
+    for p = 1, n do
+      index = tonumber(ARGV[argi])
+      gAlgs[p], gConfigs[p] = policyAlgs[index], policyConfigs[index]
+      argi = argi + 1
+    end
+  end
+  if n > 0 then
+    local unknown = false
+    for p = 1, n do
+      gKeys[p] = KEYS[keyi]
+      keyi = keyi + 1
+      if gAlgs[p] == nil then unknown = true end
+    end
+    nowMs = nowArg == '' and redisTime() or tonumber(nowArg)
+    input.nowMs = nowMs
+    local ok, result
+    if unknown then
+      ok, result = false, 'unknown algorithm or policy index'
+    else
+      ok, result = pcall(runGroup, op, n, length)
+    end
+    if ok then
+      length = result
+    else
+      length = length + 1
+      reply[length] = 'E ' .. (type(result) == 'table' and (result.err or 'error') or tostring(result))
+    end
   end
 end
+-- A failed group may have left entries beyond its end.
+for i = #reply, length + 1, -1 do reply[i] = nil end
 return reply
 `;
