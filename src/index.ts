@@ -31,5 +31,13 @@ export {
   type RedisStoreOptions,
   type RedisStoreClock,
 } from './stores/redis.js';
+export {
+  hybridStore,
+  HybridStore,
+  PROBE_KEY,
+  type HybridStoreOptions,
+  type HybridStoreStats,
+  type HybridMode,
+} from './stores/hybrid.js';
 export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
 export { createClientIpResolver } from './http/client-ip.js';
