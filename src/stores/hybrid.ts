@@ -201,12 +201,12 @@ export class HybridStore implements Store {
       this.ownsRemote = false;
       this.raceMs = timeoutMs;
     }
-    this.instances = checkNumber(options.instances ?? 1, 'instances', { integer: true, min: 1, exclusiveMin: false });
-    this.fallbackEnabled = checkBoolean(options.fallback ?? true, 'fallback');
-    this.probeIntervalMs = parseDuration(options.probeInterval ?? 1_000, 'probeInterval');
-    const denyCache = checkBoolean(options.denyCache ?? true, 'denyCache');
-    const kvCacheTtlMs = parseDuration(options.kvCacheTtl ?? 1_000, 'kvCacheTtl', { allowZero: true });
-    this.maxKeys = checkNumber(options.maxKeys ?? 100_000, 'maxKeys', { integer: true, min: 1, exclusiveMin: false });
+    this.instances = checkNumber(options.instances === undefined ? 1 : options.instances, 'instances', { integer: true, min: 1, exclusiveMin: false });
+    this.fallbackEnabled = checkBoolean(options.fallback === undefined ? true : options.fallback, 'fallback');
+    this.probeIntervalMs = parseDuration(options.probeInterval === undefined ? 1_000 : options.probeInterval, 'probeInterval');
+    const denyCache = checkBoolean(options.denyCache === undefined ? true : options.denyCache, 'denyCache');
+    const kvCacheTtlMs = parseDuration(options.kvCacheTtl === undefined ? 1_000 : options.kvCacheTtl, 'kvCacheTtl', { allowZero: true });
+    this.maxKeys = checkNumber(options.maxKeys === undefined ? 100_000 : options.maxKeys, 'maxKeys', { integer: true, min: 1, exclusiveMin: false });
     if (options.onFallback !== undefined) this.fallbackListeners.add(checkFunction(options.onFallback, 'onFallback'));
     if (options.onRecover !== undefined) this.recoverListeners.add(checkFunction(options.onRecover, 'onRecover'));
     this.deny = denyCache ? new DenyCache(this.maxKeys) : undefined;
