@@ -24,6 +24,8 @@ export { adaptive, AdaptiveLimiter, type AdaptiveOptions, type AdaptiveStats } f
 export { composite } from './limiters/composite.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
+export { createClientIpResolver } from './http/client-ip.js';
 export {
   redisStore,
   RedisStore,
@@ -39,5 +41,3 @@ export {
   type HybridStoreStats,
   type HybridMode,
 } from './stores/hybrid.js';
-export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
-export { createClientIpResolver } from './http/client-ip.js';

@@ -44,6 +44,8 @@ interface PolicyPlan {
   readonly algorithmId: string;
   readonly configCount: string;
   readonly configFields: readonly string[];
+  /** Extra keys of the algorithm's twin: the policy key + each suffix. */
+  readonly keySuffixes: readonly string[];
 }
 
 /** One group of the decision script: a decision, a composite decision, an inspection or a refund. */
@@ -150,7 +152,8 @@ export class RedisStore implements Store {
   }
 
   async reset(policy: Policy, key: string): Promise<void> {
-    await this.runner.run('del', [this.policyKey(policy, key)]);
+    const policyKey = this.policyKey(policy, key);
+    await this.runner.run('del', [policyKey, ...this.plan(policy).keySuffixes.map((suffix) => policyKey + suffix)]);
   }
 
   /** Stops taking calls; sends what is batched. The client is the caller's and stays open. */
@@ -227,6 +230,7 @@ export class RedisStore implements Store {
         algorithmId: String(id),
         configCount: String(lua.configFields.length),
         configFields: lua.configFields,
+        keySuffixes: lua.keySuffixes ?? [],
       };
       this.plans.set(policy.id, plan);
     }
@@ -246,7 +250,12 @@ export class RedisStore implements Store {
     if (this.closed) return Promise.reject(new StoreUnavailableError('The Redis store is closed'));
     const tag = keyTag(userKey);
     const keys: string[] = [];
-    for (const policy of policies) keys.push(`${this.plan(policy).keyHead}${tag}}`);
+    for (const policy of policies) {
+      const plan = this.plan(policy);
+      const key = `${plan.keyHead}${tag}}`;
+      keys.push(key);
+      for (const suffix of plan.keySuffixes) keys.push(key + suffix);
+    }
     const nowArg = this.clock === 'client' ? String(nowMs) : '';
     return new Promise((resolve, reject) => {
       const slot = this.isCluster ? slotOfTag(tag) : 0;

@@ -13,7 +13,8 @@
  *   'i', n, k1..kn                      inspect (a step with cost 0, nothing charged);
  *   'r', n, cost, token, k1..kn         refund;
  *   'n', nowMs                          the time for the groups after it ('' = Redis TIME, the initial value).
- * Each decide/inspect/refund group takes its keys from KEYS in order. A 'd' group with several policies checks
+ * Each decide/inspect/refund group takes its keys from KEYS in order: per policy its key, then the extra keys of
+ *   an algorithm that keeps two structures (`extraKeys`; their names are the key plus a suffix, see keySuffixes). A 'd' group with several policies checks
  *   each without charging and charges all only if all admit. Groups run one after another, so a batch of groups
  *   is a batch of independent decisions.
  * Reply, flat, per group: decide: per policy allowed (0/1), remaining, resetMs, retryAfterMs, waitMs, as integers
@@ -114,13 +115,13 @@ local function step(alg, key, c, commit, wantLastUpdate)
   if alg.kind == 'numeric' then
     local s, existed = loadNumeric(alg, key)
     if commit then remember(s, alg.size) end
-    alg.step(s, input, c, out)
+    alg.step(s, input, c, out, alg)
     if commit then saveNumeric(alg, key, s, existed, c) end
     if wantLastUpdate and existed and alg.lastUpdate then return alg.lastUpdate(s) end
     return nil
   end
-  alg.step(key, input, c, out)
-  if wantLastUpdate and alg.lastUpdate then return alg.lastUpdate(key, c) end
+  alg.step(key, input, c, out, alg)
+  if wantLastUpdate and alg.lastUpdate then return alg.lastUpdate(key, c, alg) end
   return nil
 end
 
@@ -129,10 +130,10 @@ local function refund(alg, key, c)
     local s, existed = loadNumeric(alg, key)
     if not existed then return end
     remember(s, alg.size)
-    alg.refund(s, nowMs, input.cost, c)
+    alg.refund(s, nowMs, input.cost, c, alg)
     saveNumeric(alg, key, s, existed, c)
   else
-    alg.refund(key, nowMs, input.cost, c, input.token)
+    alg.refund(key, nowMs, input.cost, c, input.token, alg)
   end
 end
 
@@ -227,20 +228,15 @@ while argi <= nargs do
     end
   end
   if n > 0 then
-    local unknown = false
     for p = 1, n do
+      -- Unknown ids would misalign every later group's keys: refuse the whole call.
+      if gAlgs[p] == nil then return redis.error_reply('ERR sluice: unknown algorithm or policy index') end
       gKeys[p] = KEYS[keyi]
-      keyi = keyi + 1
-      if gAlgs[p] == nil then unknown = true end
+      keyi = keyi + 1 + (gAlgs[p].extraKeys or 0)
     end
     nowMs = nowArg == '' and redisTime() or tonumber(nowArg)
     input.nowMs = nowMs
-    local ok, result
-    if unknown then
-      ok, result = false, 'unknown algorithm or policy index'
-    else
-      ok, result = pcall(runGroup, op, n, length)
-    end
+    local ok, result = pcall(runGroup, op, n, length)
     if ok then
       length = result
     else

@@ -7,12 +7,27 @@ import { createHash } from 'node:crypto';
 import type { AlgorithmName } from '../../limiters/limiter.js';
 import { DISPATCHER_MAIN, DISPATCHER_PRELUDE } from './dispatcher.lua.js';
 import type { LuaAlgorithm } from './lua-algorithm.js';
+import { concurrencyLua } from './concurrency.lua.js';
+import { fixedWindowLua } from './fixed-window.lua.js';
+import { gcraLua } from './gcra.lua.js';
+import { leakyBucketPoliceLua, leakyBucketShapeLua } from './leaky-bucket.lua.js';
+import { slidingWindowApproximateLua } from './sliding-window-approximate.lua.js';
+import { slidingWindowExactLua } from './sliding-window-exact.lua.js';
 import { tokenBucketLua } from './token-bucket.lua.js';
 
 export type { LuaAlgorithm } from './lua-algorithm.js';
 
 /** Every algorithm with a Lua twin. An algorithm's id in the script is its position here, from 1. */
-export const LUA_ALGORITHMS: readonly LuaAlgorithm[] = [tokenBucketLua];
+export const LUA_ALGORITHMS: readonly LuaAlgorithm[] = [
+  tokenBucketLua,
+  fixedWindowLua,
+  slidingWindowApproximateLua,
+  slidingWindowExactLua,
+  gcraLua,
+  leakyBucketPoliceLua,
+  leakyBucketShapeLua,
+  concurrencyLua,
+];
 
 export interface DecisionScript {
   readonly lua: string;
@@ -43,7 +58,7 @@ export function composeDecisionScript(algorithms: readonly LuaAlgorithm[]): Deci
 export const DECISION_SCRIPT: DecisionScript = composeDecisionScript(LUA_ALGORITHMS);
 
 /** Pinned SHA1 of DECISION_SCRIPT (checked by test/stores/lua-scripts.test.ts): update it with the script. */
-export const DECISION_SCRIPT_SHA1 = '9813d09beb83b1700d35429ad059df4068330eb5';
+export const DECISION_SCRIPT_SHA1 = '7ea2176e6760e87ec4c4659774011e096e867034';
 
 /**
  * INCRBY that sets an expiry only when it creates the key (the key-value facet's `incr(key, by, ttlMs)`).

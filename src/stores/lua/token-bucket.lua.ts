@@ -8,7 +8,7 @@ import type { LuaAlgorithm } from './lua-algorithm.js';
 export const tokenBucketLua: LuaAlgorithm = {
   name: 'token-bucket',
   configFields: ['ratePerMs', 'burst'],
-  sha1: '90999d79fe4aa19026ed540a5c04c5b86cc2f534',
+  sha1: '3f9cd28b6c2a566b6e212fe4f0f082127f968df3',
   lua: `{
   kind = 'numeric',
   size = 2,
@@ -33,7 +33,9 @@ export const tokenBucketLua: LuaAlgorithm = {
     else
       out.allowed = false
       out.remaining = available
-      out.retryAfterMs = cost > burst and math.huge or (cost - available) / ratePerMs
+      -- After a backwards clock step no refill happens until the clock passes lastMs again.
+      local catchUpMs = lastMs > nowMs and lastMs - nowMs or 0
+      out.retryAfterMs = cost > burst and math.huge or (cost - available) / ratePerMs + catchUpMs
     end
     out.resetMs = deficit / ratePerMs
   end,
