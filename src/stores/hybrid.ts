@@ -11,6 +11,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ConfigError, StoreUnavailableError, isConfigError } from '../errors.js';
 import type { Decision, Policy, PolicyInfo } from '../limiters/limiter.js';
 import { checkFunction, checkKnownOptions, checkNumber } from '../options.js';
+import { makeDisposer, type Disposer } from '../resilience/events.js';
 import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
 import { DenyCache } from './deny-cache.js';
 import { MemoryStore } from './memory.js';
@@ -232,16 +233,16 @@ export class HybridStore implements Store {
     };
   }
 
-  /** Calls `listener` each time decisions move to the local fallback. */
-  onFallback(listener: (cause: unknown) => void): { dispose(): void } {
-    this.fallbackListeners.add(listener);
-    return { dispose: () => void this.fallbackListeners.delete(listener) };
+  /** Calls `listener` each time decisions move to the local fallback; returns the disposer that unsubscribes it. */
+  onFallback(listener: (cause: unknown) => void): Disposer {
+    this.fallbackListeners.add(checkFunction(listener, 'listener'));
+    return makeDisposer(() => void this.fallbackListeners.delete(listener));
   }
 
-  /** Calls `listener` each time decisions move back to the remote. */
-  onRecover(listener: () => void): { dispose(): void } {
-    this.recoverListeners.add(listener);
-    return { dispose: () => void this.recoverListeners.delete(listener) };
+  /** Calls `listener` each time decisions move back to the remote; returns the disposer that unsubscribes it. */
+  onRecover(listener: () => void): Disposer {
+    this.recoverListeners.add(checkFunction(listener, 'listener'));
+    return makeDisposer(() => void this.recoverListeners.delete(listener));
   }
 
   /**

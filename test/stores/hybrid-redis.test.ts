@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import {
+  RateLimitExceededError,
   composite,
+  concurrency,
   hybridStore,
   isStoreUnavailableError,
   redisStore,
@@ -112,6 +114,29 @@ describe('hybridStore deny cache on Redis', () => {
     expect(await scriptCalls(admin)).toBe(before + 2);
   });
 
+  for (const testCase of LIMITER_CASES) {
+    const cached = testCase.algorithm !== 'concurrency';
+    it(`${testCase.algorithm}: a burst on an exhausted key ${cached ? 'makes no Redis call' : 'reaches Redis (a release may free a slot at any time)'}`, async () => {
+      const clock = new FakeClock(1_000_000);
+      const store = track(hybridStore({ remote: redisStore({ client: server.client(), clock: 'client' }), clock }));
+      const limiter = testCase.make({ store, clock, limit: 5, windowMs: 60_000, name: uniqueName(`burst-${testCase.algorithm}`) });
+      let refusal = await limiter.consume('attacker');
+      for (let i = 0; refusal.allowed && i < 10; i++) refusal = await limiter.consume('attacker');
+      expect(refusal.allowed).toBe(false);
+      const before = await scriptCalls(admin);
+      const burst = await Promise.all(Array.from({ length: 300 }, () => limiter.consume('attacker')));
+      expect(burst.every((d) => !d.allowed && d.limit === 5 && d.degraded === undefined)).toBe(true);
+      if (cached) {
+        expect(await scriptCalls(admin)).toBe(before);
+        expect(store.stats().denyCacheHits).toBe(300);
+        expect(burst.every((d) => d.retryAfterMs > 0 && d.retryAfterMs <= refusal.retryAfterMs)).toBe(true);
+      } else {
+        expect(await scriptCalls(admin)).toBeGreaterThanOrEqual(before + Math.ceil(300 / 128));
+        expect(store.stats().denyCacheHits).toBe(0);
+      }
+    });
+  }
+
   it('control: without the deny cache the same burst reaches Redis', async () => {
     const clock = new FakeClock(1_000_000);
     const remote = redisStore({ client: server.client(), clock: 'client' });
@@ -173,15 +198,22 @@ describe('hybridStore fallback when Redis fails', () => {
         }),
       );
       const disposedCalls: unknown[] = [];
-      store.onFallback((cause) => disposedCalls.push(cause)).dispose();
+      const dispose = store.onFallback((cause) => disposedCalls.push(cause));
+      dispose();
       const limiter = testCase.make({ store, limit: 100, windowMs: 3_600_000, name: uniqueName(testCase.algorithm) });
-      const first = await limiter.consume('k');
+      const policy = limiter.policyList[0]!;
+      // A shaping limiter admits a burst only as reservations (what acquire() asks for).
+      const take = async (): Promise<Decision> =>
+        testCase.reserves
+          ? await store.decide(policy, 'k', { nowMs: Date.now(), cost: 1, maxWaitMs: 2 * 3_600_000 })
+          : await limiter.consume('k');
+      const first = await take();
       expect(first).toMatchObject({ allowed: true, limit: 100 });
       expect(first.degraded).toBeUndefined();
 
       await own.kill();
       const down: Decision[] = [];
-      for (let i = 0; i < 30; i++) down.push(await limiter.consume('k'));
+      for (let i = 0; i < 30; i++) down.push(await take());
       expect(down.every((d) => d.degraded === true && d.limit === 25)).toBe(true);
       expect(down.filter((d) => d.allowed)).toHaveLength(25);
       expect(down.slice(0, 25).every((d) => d.allowed)).toBe(true);
@@ -193,19 +225,49 @@ describe('hybridStore fallback when Redis fails', () => {
       expect(disposedCalls).toEqual([]);
       const stats = store.stats();
       expect(stats).toMatchObject({ mode: 'fallback', fallbacks: 1, fallbackDecisions: 30, remoteDecisions: 1, recoveries: 0 });
-      expect(limiter.metrics().degraded).toBe(30);
-      expect(limiter.metrics().storeErrors).toBe(0);
+      if (!testCase.reserves) {
+        expect(limiter.metrics().degraded).toBe(30);
+        expect(limiter.metrics().storeErrors).toBe(0);
+      }
 
       await own.restart();
       await until(() => store.mode === 'remote');
       expect(recoveries).toBe(1);
       expect(store.stats().probes).toBeGreaterThanOrEqual(1);
-      const back = await limiter.consume('k');
+      const back = await take();
       expect(back.degraded).toBeUndefined();
       // The restarted server is empty: the key starts full.
       expect(back).toMatchObject({ allowed: true, limit: 100, remaining: 99 });
     });
   }
+
+  it('concurrency: a permit taken in fallback is released where it is held, even after the return to Redis', async () => {
+    const own = await ownServer();
+    const client = own.client({ retryStrategy: () => 10 });
+    const store = track(hybridStore({ remote: redisStore({ client, timeout: 200 }), probeInterval: 10 }));
+    const limiter = concurrency({ max: 2, lease: '1h', store, name: uniqueName('slots') });
+    const remotePermit = await limiter.acquire('k', { timeout: 0 });
+    await own.kill();
+    await until(() => client.status !== 'ready');
+    const localPermits = [await limiter.acquire('k', { timeout: 0 }), await limiter.acquire('k', { timeout: 0 })];
+    await expect(limiter.acquire('k', { timeout: 0 })).rejects.toThrow(RateLimitExceededError);
+    // The permit Redis granted cannot be released while Redis is down: release does not throw (its lease frees it).
+    await remotePermit.release();
+    expect(limiter.metrics().storeErrors).toBe(1);
+
+    await own.restart();
+    await until(() => store.mode === 'remote');
+    for (const permit of localPermits) await permit.release();
+    expect((await store.local.inspect(limiter.policyList[0]!, 'k', Date.now())).available).toBe(2);
+    // Redis (restarted empty) holds nothing of those permits and still has both slots.
+    expect(await limiter.stats('k')).toMatchObject({ available: 2, max: 2 });
+
+    await own.kill();
+    await until(() => client.status !== 'ready');
+    const again = [await limiter.acquire('k', { timeout: 0 }), await limiter.acquire('k', { timeout: 0 })];
+    expect(again).toHaveLength(2);
+    expect(store.stats().fallbacks).toBe(2);
+  });
 
   it('while in fallback no decision reaches Redis, and the probe waits for its interval (FakeClock)', async () => {
     const own = await ownServer();
