@@ -3,8 +3,9 @@
  * the same key is refused again in this process without a round trip (the defence when an attacker hammers one
  * key). An entry answers only when the refusal is certain to hold:
  * - for the same policy (or the same set of policies, for a composite) and user key;
- * - for a cost at least the refused cost, and (for a shaping policy) a permitted wait at most the refused call's:
- *   a larger cost or a shorter wait is refused for at least as long;
+ * - for a cost at least the refused cost: a larger cost is refused for at least as long;
+ * - for calls that accept no wait (`maxWaitMs` 0, every call but a shaping limiter's acquire): a shaping policy's
+ *   refusal of a call that accepts a wait is not a retry time for calls that accept another wait;
  * - before the retry time, measured from when the call was made (before the remote decided), so it ends no later
  *   than the remote's refusal;
  * - while the policy's configuration is unchanged (an adaptive limiter moves its rate);
@@ -33,8 +34,6 @@ interface DenyEntry {
   readonly untilMs: number;
   /** Answer only for this cost or more. */
   readonly cost: number;
-  /** Answer only for calls that accept at most this wait. */
-  readonly maxWaitMs: number;
   /** One snapshot for a single policy; one per policy, in order, for a composite. */
   readonly members: readonly MemberSnapshot[];
 }
@@ -83,12 +82,11 @@ export class DenyCache {
 
   /** Remembers a remote refusal of one policy (when it is certain to hold). */
   remember(policy: Policy, userKey: string, call: DecideCall, decision: Decision): void {
-    if (!(call.cost > 0) || !certainRefusal(policy, decision)) return;
+    if (!(call.cost > 0) || (call.maxWaitMs ?? 0) > 0 || !certainRefusal(policy, decision)) return;
     this.put(policy.id + KEY_SEPARATOR + userKey, {
       decidedAtMs: call.nowMs,
       untilMs: call.nowMs + decision.retryAfterMs,
       cost: call.cost,
-      maxWaitMs: call.maxWaitMs ?? 0,
       members: [{ policy, configValues: configValues(policy.config), decision }],
     });
   }
@@ -98,7 +96,7 @@ export class DenyCache {
    * first refusing policy's retry time (after that, its answer alone is not known).
    */
   rememberAll(policies: readonly Policy[], userKey: string, call: DecideCall, decisions: readonly Decision[]): void {
-    if (!(call.cost > 0) || decisions.length !== policies.length) return;
+    if (!(call.cost > 0) || (call.maxWaitMs ?? 0) > 0 || decisions.length !== policies.length) return;
     let firstRetryMs = Infinity;
     let certain = true;
     let refused = false;
@@ -120,7 +118,6 @@ export class DenyCache {
       decidedAtMs: call.nowMs,
       untilMs: call.nowMs + firstRetryMs,
       cost: call.cost,
-      maxWaitMs: call.maxWaitMs ?? 0,
       members: policies.map((policy, index) => ({ policy, configValues: configValues(policy.config), decision: decisions[index]! })),
     });
   }
@@ -146,7 +143,7 @@ export class DenyCache {
       this.entries.delete(id);
       return undefined;
     }
-    if (call.cost < entry.cost || (call.maxWaitMs ?? 0) > entry.maxWaitMs) return undefined;
+    if (call.cost < entry.cost || (call.maxWaitMs ?? 0) > 0) return undefined;
     return entry;
   }
 

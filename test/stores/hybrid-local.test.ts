@@ -163,6 +163,35 @@ describe('hybridStore deny cache over a remote running every algorithm', () => {
     });
   });
 
+  it('leaky-bucket-shape: calls that accept a wait (reservations) get the outcome the remote alone gives (property)', async () => {
+    const steps = fc.array(
+      fc.record({
+        deltaMs: fc.constantFrom(0, 0, 50, 100, 300),
+        cost: fc.integer({ min: 1, max: 3 }),
+        maxWaitMs: fc.constantFrom(0, 0, 250, 500, 1_000),
+      }),
+      { maxLength: 100 },
+    );
+    await fc.assert(
+      fc.asyncProperty(steps, async (trace) => {
+        const clock = new FakeClock(1_000_000);
+        const hybrid = hybridStore({ remote: memoryStore({ sweepInterval: 0 }), clock });
+        const plainStore = memoryStore({ sweepInterval: 0 });
+        const policy = leakyBucket({ rate: LIMIT, per: WINDOW_MS, capacity: LIMIT, mode: 'shape', store: hybrid, clock, name: 'shape' }).policyList[0]!;
+        for (const { deltaMs, cost, maxWaitMs } of trace) {
+          clock.set(clock.now() + deltaMs);
+          const call = { nowMs: clock.now(), cost, maxWaitMs };
+          const hitsBefore = hybrid.stats().denyCacheHits;
+          const got = await hybrid.decide(policy, 'k', call);
+          const truth = plainStore.decide(policy, 'k', call);
+          if (hybrid.stats().denyCacheHits > hitsBefore) expectCachedRefusal(got, truth);
+          else expect(got).toEqual(truth);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('adaptive: a refusal is not answered locally once the rate has moved (property)', async () => {
     type AdaptiveOp = { kind: 'consume'; deltaMs: number; cost: number } | { kind: 'success' | 'error'; deltaMs: number };
     const trace: fc.Arbitrary<AdaptiveOp[]> = fc.array(
