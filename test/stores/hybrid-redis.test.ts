@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import {
@@ -13,6 +14,7 @@ import {
   concurrency,
   hybridStore,
   isStoreUnavailableError,
+  memoryStore,
   redisStore,
   tokenBucket,
   type Decision,
@@ -136,6 +138,57 @@ describe('hybridStore deny cache on Redis', () => {
       }
     });
   }
+
+  it('every algorithm: over Redis, the same outcomes as a memory store alone for any trace (property)', async () => {
+    const client = server.client();
+    let totalHits = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            deltaMs: fc.constantFrom(0, 0, 10, 100, 400),
+            key: fc.constantFrom('a', 'b'),
+            cost: fc.integer({ min: 1, max: 3 }),
+            refund: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+          }),
+          { maxLength: 40 },
+        ),
+        async (trace) => {
+          const clock = new FakeClock(1_000_000);
+          const store = hybridStore({ remote: redisStore({ client, clock: 'client' }), clock });
+          const plain = memoryStore({ sweepInterval: 0 });
+          for (const testCase of LIMITER_CASES) {
+            const name = uniqueName(`parity-${testCase.algorithm}`);
+            const viaHybrid = testCase.make({ store, clock, limit: 4, windowMs: 1_000, name });
+            const alone = testCase.make({ store: plain, clock, limit: 4, windowMs: 1_000, name });
+            clock.set(1_000_000);
+            for (const step of trace) {
+              clock.set(clock.now() + step.deltaMs);
+              if (step.refund) {
+                await viaHybrid.refund(step.key, 1);
+                await alone.refund(step.key, 1);
+                continue;
+              }
+              const hitsBefore = store.stats().denyCacheHits;
+              const got = await viaHybrid.consume(step.key, step.cost);
+              const truth = await alone.consume(step.key, step.cost);
+              if (store.stats().denyCacheHits > hitsBefore) {
+                expect(got.allowed, testCase.algorithm).toBe(false);
+                expect(truth.allowed, testCase.algorithm).toBe(false);
+                expect(got.retryAfterMs, testCase.algorithm).toBeLessThanOrEqual(truth.retryAfterMs);
+              } else {
+                expect(got, testCase.algorithm).toEqual(truth);
+              }
+            }
+          }
+          totalHits += store.stats().denyCacheHits;
+          await store.close();
+        },
+      ),
+      { numRuns: 25 },
+    );
+    expect(totalHits).toBeGreaterThan(0);
+  });
 
   it('control: without the deny cache the same burst reaches Redis', async () => {
     const clock = new FakeClock(1_000_000);
