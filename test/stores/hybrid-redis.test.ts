@@ -405,6 +405,28 @@ describe('hybridStore fallback when Redis fails', () => {
     expect((await limiter.consume('k')).degraded).toBeUndefined();
   });
 
+  it('timeout with a remote store: a stalled remote costs the hybrid timeout, not the remote store\'s own', async () => {
+    const own = await ownServer();
+    const client = own.client({ retryStrategy: () => 10 });
+    const store = track(hybridStore({ remote: redisStore({ client, timeout: '5s' }), timeout: 100, probeInterval: 10 }));
+    const limiter = tokenBucket({ rate: 1, per: '1h', burst: 10, store, name: uniqueName('race') });
+    expect((await limiter.consume('k')).degraded).toBeUndefined();
+    own.pause();
+    try {
+      const startedAt = performance.now();
+      const decision = await limiter.consume('k');
+      const elapsedMs = performance.now() - startedAt;
+      expect(decision).toMatchObject({ allowed: true, degraded: true });
+      expect(elapsedMs).toBeGreaterThanOrEqual(95);
+      expect(elapsedMs).toBeLessThan(1_000);
+      expect(isStoreUnavailableError(store.stats().lastError)).toBe(true);
+      expect(String((store.stats().lastError as Error).message)).toMatch(/within 100 ms/);
+    } finally {
+      own.resume();
+    }
+    await until(() => store.mode === 'remote');
+  });
+
   it('a composite in fallback is all-or-nothing on the scaled limits', async () => {
     const own = await ownServer();
     const client = own.client({ retryStrategy: () => 10 });
