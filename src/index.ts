@@ -27,21 +27,6 @@ export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store
 export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
 export { createClientIpResolver } from './http/client-ip.js';
 export {
-  redisStore,
-  RedisStore,
-  CLIENT_CLOCK_TTL_SLACK_MS,
-  type RedisStoreOptions,
-  type RedisStoreClock,
-} from './stores/redis.js';
-export {
-  hybridStore,
-  HybridStore,
-  PROBE_KEY,
-  type HybridStoreOptions,
-  type HybridStoreStats,
-  type HybridMode,
-} from './stores/hybrid.js';
-export {
   circuitBreaker,
   CircuitBreaker,
   isCircuitBreaker,
@@ -92,3 +77,18 @@ export {
   type RateLimitedFetch,
   type RateLimitedFetchOptions,
 } from './resilience/fetch.js';
+export {
+  redisStore,
+  RedisStore,
+  CLIENT_CLOCK_TTL_SLACK_MS,
+  type RedisStoreOptions,
+  type RedisStoreClock,
+} from './stores/redis.js';
+export {
+  hybridStore,
+  HybridStore,
+  PROBE_KEY,
+  type HybridStoreOptions,
+  type HybridStoreStats,
+  type HybridMode,
+} from './stores/hybrid.js';

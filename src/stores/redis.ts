@@ -347,12 +347,12 @@ export class RedisStore implements Store {
         at += group.policies.length;
       } else if (group.single) {
         group.resolve(decisionAt(group.policies[0]!.info, reply, at));
-        at += 5;
+        at += 3;
       } else {
         const decisions: Decision[] = [];
         for (const policy of group.policies) {
           decisions.push(decisionAt(policy.info, reply, at));
-          at += 5;
+          at += 3;
         }
         group.resolve(decisions);
       }
@@ -384,18 +384,23 @@ function integerMs(value: number | string | undefined): number {
   return value === -1 ? Infinity : Number(value);
 }
 
-/** A decision from five integers, equal to what decisionFrom() makes of the step's outcome. */
+/**
+ * A decision from the script's three integers (remaining * 2 + allowed, resetMs, waitMs or retryAfterMs), equal to
+ * what decisionFrom() makes of the step's outcome.
+ */
 function decisionAt(info: PolicyInfo, reply: readonly (number | string)[], at: number): Decision {
+  const packed = Number(reply[at]);
+  const allowed = packed % 2 === 1;
+  const lastMs = integerMs(reply[at + 2]);
   const decision: Decision = {
-    allowed: reply[at] === 1,
+    allowed,
     limit: info.limit,
-    remaining: Number(reply[at + 1]),
-    resetMs: integerMs(reply[at + 2]),
-    retryAfterMs: integerMs(reply[at + 3]),
+    remaining: (packed - (allowed ? 1 : 0)) / 2,
+    resetMs: integerMs(reply[at + 1]),
+    retryAfterMs: allowed ? 0 : lastMs,
     policy: info,
   };
-  const waitMs = integerMs(reply[at + 4]);
-  return waitMs > 0 ? { ...decision, waitMs } : decision;
+  return allowed && lastMs > 0 ? { ...decision, waitMs: lastMs } : decision;
 }
 
 /** "available resetMs lastUpdateMs" from an inspect group. */

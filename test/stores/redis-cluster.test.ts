@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
-import { PolicyLimiter, memoryStore, redisStore, tokenBucket, type Store } from '../../src/index.js';
+import { composite, concurrency, memoryStore, redisStore, slidingWindow, tokenBucket, type PolicyLimiter, type Store } from '../../src/index.js';
 import { slotOfTag } from '../../src/stores/redis-keys.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { LIMITER_CASES } from '../support/limiter-cases.js';
@@ -36,13 +36,14 @@ async function keysPerNode(pattern: string): Promise<number[]> {
   return counts;
 }
 
+/** Two rates, a log and a concurrency limit: four policies, six Redis keys per user key, one slot. */
 function compositeOf(store: Store, clock: FakeClock, name: string): PolicyLimiter {
-  const perSecond = tokenBucket({ rate: 3, per: '1s', burst: 3, store, clock, name: `${name}-second` });
-  const perMinute = tokenBucket({ rate: 5, per: '1m', burst: 5, store, clock, name: `${name}-minute` });
-  return new PolicyLimiter({ store, clock, failMode: 'closed', name, prefix: 'sluice' }, [
-    ...perSecond.policyList,
-    ...perMinute.policyList,
-  ]);
+  return composite(
+    tokenBucket({ rate: 3, per: '1s', burst: 3, store, clock, name: `${name}-second` }),
+    tokenBucket({ rate: 5, per: '1m', burst: 5, store, clock, name: `${name}-minute` }),
+    slidingWindow({ limit: 4, window: '2s', precision: 'exact', store, clock, name: `${name}-log` }),
+    concurrency({ max: 4, lease: '3s', store, clock, name: `${name}-slots` }),
+  );
 }
 
 describe('redisStore on a 3-master Redis Cluster', () => {
@@ -86,7 +87,9 @@ describe('redisStore on a 3-master Redis Cluster', () => {
     }
     expect(onRedis.metrics()).toMatchObject({ storeErrors: 0 });
     expect(onRedis.metrics().rejected).toBeGreaterThan(0);
-    expect((await keysPerNode('sluice:token-bucket:cluster-composite-*')).every((count) => count > 0)).toBe(true);
+    for (const pattern of ['sluice:token-bucket:cluster-composite-*', 'sluice:sliding-window-exact:cluster-composite-*:meta', 'sluice:concurrency:cluster-composite-*:holders']) {
+      expect((await keysPerNode(pattern)).every((count) => count > 0), pattern).toBe(true);
+    }
     expect(await errorCount('CROSSSLOT')).toBe(crossSlotBefore);
   });
 

@@ -17,10 +17,12 @@
  *   an algorithm that keeps two structures (`extraKeys`; their names are the key plus a suffix, see keySuffixes). A 'd' group with several policies checks
  *   each without charging and charges all only if all admit. Groups run one after another, so a batch of groups
  *   is a batch of independent decisions.
- * Reply, flat, per group: decide: per policy allowed (0/1), remaining, resetMs, retryAfterMs, waitMs, as integers
- *   rounded the way decisionFrom() rounds them (-1 = Infinity); inspect: per policy one string "available resetMs
+ * Reply, flat, per group: decide: per policy three integers, rounded the way decisionFrom() rounds (-1 = Infinity):
+ *   remaining * 2 + allowed (0/1), resetMs, and waitMs when allowed or retryAfterMs when not; inspect: per policy one string "available resetMs
  *   lastUpdateMs" (%.17g, '-' for no lastUpdateMs); refund: 1. A group that failed is one string "E <message>".
- * Numeric states are stored as little-endian float64s (struct.pack), so they survive exactly.
+ * Numeric states are stored as little-endian float64s (struct.pack), so they survive exactly, followed by one more
+ *   float64: the time up to which the key's TTL already covers it (see writeNumeric). Within one call every group
+ *   works on one copy of each numeric state, written back once at the end.
  */
 export const DISPATCHER_PRELUDE = `-- sluice decision script (src/stores/lua/dispatcher.lua.ts)
 if redis.replicate_commands then redis.replicate_commands() end
@@ -50,7 +52,7 @@ local ALGORITHMS = {}
 
 export const DISPATCHER_MAIN = `
 for _, alg in pairs(ALGORITHMS) do
-  if alg.kind == 'numeric' then alg.format = '<' .. string.rep('d', alg.size) end
+  if alg.kind == 'numeric' then alg.format = '<' .. string.rep('d', alg.size + 1) end
 end
 local MAX_INTEGER = 9007199254740991
 local function num(x)
@@ -65,44 +67,83 @@ local function ceilMs(ms)
   return ms
 end
 
-local states, befores = {}, {}
+-- A numeric state is stored as its slots plus one more float64: coveredUntilMs, the time (on the script's clock)
+-- up to which the key's TTL already keeps it. A write whose state expires before that keeps the TTL (SET KEEPTTL);
+-- otherwise the TTL is set with headroom (up to a minute more), so a busy key pays for PX about once per headroom.
+local MAX_HEADROOM_MS = 60000
+-- Numeric states read by this call, by key. Every group of the call works on this copy (a hot key is read once);
+-- each changed key is written once, when all groups have run.
+local numericStates, changedKeys, befores = {}, {}, {}
+
 local function loadNumeric(alg, key)
+  local state = numericStates[key]
+  if state then return state end
   local raw = redis.call('GET', key)
-  local s = states[alg.size]
-  if s == nil then
-    s = {}
-    states[alg.size] = s
+  local size, s = alg.size, {}
+  state = { s = s, stored = raw ~= false, present = raw ~= false, coveredUntilMs = 0, changed = false }
+  if raw and #raw == (size + 1) * 8 then
+    local v1, v2, v3, v4 = struct.unpack(alg.format, raw)
+    if size == 1 then
+      s[1], state.coveredUntilMs = v1, v2
+    elseif size == 2 then
+      s[1], s[2], state.coveredUntilMs = v1, v2, v3
+    elseif size == 3 then
+      s[1], s[2], s[3], state.coveredUntilMs = v1, v2, v3, v4
+    else
+      local values = { struct.unpack(alg.format, raw) }
+      for i = 1, size do s[i] = values[i] end
+      state.coveredUntilMs = values[size + 1]
+    end
+  else
+    for i = 1, size do s[i] = 0 end
   end
-  if raw and #raw == alg.size * 8 then
-    local values = { struct.unpack(alg.format, raw) }
-    for i = 1, alg.size do s[i] = values[i] end
-    return s, true
-  end
-  for i = 1, alg.size do s[i] = 0 end
-  return s, raw ~= false
+  numericStates[key] = state
+  return state
 end
 
 local function remember(s, size)
   for i = 1, size do befores[i] = s[i] end
 end
 
-local function saveNumeric(alg, key, s, existed, c)
-  local changed, fresh = false, true
+-- After a step or refund that may have changed the state: marks the key for writing.
+local function noteChange(alg, key, state, c)
+  local s, changed, fresh = state.s, false, true
   for i = 1, alg.size do
     if s[i] ~= befores[i] then changed = true end
     if s[i] ~= 0 then fresh = false end
   end
   if not changed then return end
-  local expiresAtMs = fresh and -huge or alg.expiresAt(s, c)
-  if expiresAtMs <= nowMs then
-    if existed then redis.call('DEL', key) end
+  state.present = not fresh
+  state.alg, state.c, state.writtenAtMs = alg, c, nowMs
+  if not state.changed then
+    state.changed = true
+    changedKeys[#changedKeys + 1] = key
+  end
+end
+
+-- Writes a changed state, or deletes it when it is as good as fresh (its expiry has passed).
+local function writeNumeric(key, state)
+  local alg, s, writtenAtMs = state.alg, state.s, state.writtenAtMs
+  local size, fresh = alg.size, true
+  for i = 1, size do
+    if s[i] ~= 0 then fresh = false end
+  end
+  local expiresAtMs = fresh and -huge or alg.expiresAt(s, state.c)
+  if expiresAtMs <= writtenAtMs then
+    if state.stored then redis.call('DEL', key) end
     return
   end
-  local value = struct.pack(alg.format, unpack(s, 1, alg.size))
   if expiresAtMs == huge then
-    redis.call('SET', key, value)
+    s[size + 1] = huge
+    redis.call('SET', key, struct.pack(alg.format, unpack(s, 1, size + 1)))
+  elseif state.stored and expiresAtMs <= state.coveredUntilMs and state.coveredUntilMs ~= huge then
+    s[size + 1] = state.coveredUntilMs
+    redis.call('SET', key, struct.pack(alg.format, unpack(s, 1, size + 1)), 'KEEPTTL')
   else
-    redis.call('SET', key, value, 'PX', ceil(expiresAtMs - nowMs) + slackMs)
+    local neededMs = expiresAtMs - writtenAtMs
+    local ttlMs = ceil(neededMs + (neededMs < MAX_HEADROOM_MS and neededMs or MAX_HEADROOM_MS))
+    s[size + 1] = writtenAtMs + ttlMs
+    redis.call('SET', key, struct.pack(alg.format, unpack(s, 1, size + 1)), 'PX', ttlMs + slackMs)
   end
 end
 
@@ -113,11 +154,11 @@ local out = { allowed = false, remaining = 0, resetMs = 0, retryAfterMs = 0, wai
 local function step(alg, key, c, commit, wantLastUpdate)
   input.commit = commit
   if alg.kind == 'numeric' then
-    local s, existed = loadNumeric(alg, key)
-    if commit then remember(s, alg.size) end
-    alg.step(s, input, c, out, alg)
-    if commit then saveNumeric(alg, key, s, existed, c) end
-    if wantLastUpdate and existed and alg.lastUpdate then return alg.lastUpdate(s) end
+    local state = loadNumeric(alg, key)
+    if commit then remember(state.s, alg.size) end
+    alg.step(state.s, input, c, out, alg)
+    if commit then noteChange(alg, key, state, c) end
+    if wantLastUpdate and state.present and alg.lastUpdate then return alg.lastUpdate(state.s) end
     return nil
   end
   alg.step(key, input, c, out, alg)
@@ -127,25 +168,30 @@ end
 
 local function refund(alg, key, c)
   if alg.kind == 'numeric' then
-    local s, existed = loadNumeric(alg, key)
-    if not existed then return end
-    remember(s, alg.size)
-    alg.refund(s, nowMs, input.cost, c, alg)
-    saveNumeric(alg, key, s, existed, c)
+    local state = loadNumeric(alg, key)
+    if not state.present then return end
+    remember(state.s, alg.size)
+    alg.refund(state.s, nowMs, input.cost, c, alg)
+    noteChange(alg, key, state, c)
   else
     alg.refund(key, nowMs, input.cost, c, input.token, alg)
   end
 end
 
 local reply = {}
+local MAX_REMAINING = 4503599627370495
+-- Three integers: remaining * 2 + allowed; resetMs; waitMs when allowed, else retryAfterMs.
 local function decision(at)
   local allowed = out.allowed
-  reply[at] = allowed and 1 or 0
   local remaining = floor(out.remaining + 1e-9)
-  reply[at + 1] = remaining < 0 and 0 or (remaining > MAX_INTEGER and MAX_INTEGER or remaining)
-  reply[at + 2] = ceilMs(out.resetMs)
-  reply[at + 3] = allowed and 0 or ceilMs(out.retryAfterMs)
-  reply[at + 4] = out.waitMs > 0 and ceilMs(out.waitMs) or 0
+  if remaining < 0 then remaining = 0 elseif remaining > MAX_REMAINING then remaining = MAX_REMAINING end
+  reply[at] = remaining * 2 + (allowed and 1 or 0)
+  reply[at + 1] = ceilMs(out.resetMs)
+  if allowed then
+    reply[at + 2] = out.waitMs > 0 and ceilMs(out.waitMs) or 0
+  else
+    reply[at + 2] = ceilMs(out.retryAfterMs)
+  end
 end
 
 -- The group's policies: algorithms, configs and keys, reused from group to group.
@@ -166,21 +212,21 @@ local function runGroup(op, n, at)
   elseif n == 1 then
     step(gAlgs[1], gKeys[1], gConfigs[1], true, false)
     decision(at + 1)
-    return at + 5
+    return at + 3
   end
   local all = true
   for p = 1, n do
     step(gAlgs[p], gKeys[p], gConfigs[p], false, false)
-    decision(at + 5 * (p - 1) + 1)
+    decision(at + 3 * (p - 1) + 1)
     if not out.allowed then all = false end
   end
   if all then
     for p = 1, n do
       step(gAlgs[p], gKeys[p], gConfigs[p], true, false)
-      decision(at + 5 * (p - 1) + 1)
+      decision(at + 3 * (p - 1) + 1)
     end
   end
-  return at + 5 * n
+  return at + 3 * n
 end
 
 local policyAlgs, policyConfigs = {}, {}
@@ -245,6 +291,7 @@ while argi <= nargs do
     end
   end
 end
+for i = 1, #changedKeys do writeNumeric(changedKeys[i], numericStates[changedKeys[i]]) end
 -- A failed group may have left entries beyond its end.
 for i = #reply, length + 1, -1 do reply[i] = nil end
 return reply
