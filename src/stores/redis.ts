@@ -93,6 +93,10 @@ export class RedisStore implements Store {
     if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function' || typeof client.status !== 'string') {
       throw new ConfigError('client', 'an ioredis Redis or Cluster client', options.client);
     }
+    const clientKeyPrefix = (client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix;
+    if (typeof clientKeyPrefix === 'string' && /[{}]/.test(clientKeyPrefix)) {
+      throw new ConfigError('client', 'a client whose keyPrefix has no "{" or "}" (it would move the hash tag)', clientKeyPrefix);
+    }
     this.client = options.client;
     this.isCluster = (client as { isCluster?: boolean }).isCluster === true;
     const prefix = options.prefix ?? '';

@@ -416,6 +416,7 @@ describe('redisStore options', () => {
       [{ client, prefix: 'a{b}' }, 'prefix'],
       [{ client, prefix: 3 }, 'prefix'],
       [{ client, timout: 5 }, 'redisStore.timout'],
+      [{ client: server.client({ lazyConnect: true, keyPrefix: '{app}:' }) }, 'client'],
     ];
     for (const [options, field] of bad) {
       let error: unknown;
