@@ -15,6 +15,7 @@ import { generatedMarkdown, printGroup, replaceGenerated, type GroupResult } fro
 const GROUPS: Record<string, () => Promise<{ group: BenchGroup }>> = {
   memory: () => import('./memory.js'),
   http: () => import('./http.js'),
+  redis: () => import('./redis.js'),
   resilience: () => import('./resilience.js'),
   latency: () => import('./latency.js'),
 };

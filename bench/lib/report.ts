@@ -22,6 +22,8 @@ export interface Row {
   p50Us?: Summary;
   p99Us?: Summary;
   ratios?: Ratio[];
+  /** Further per-operation figures, each its own column (e.g. the Redis server's CPU time per decision). */
+  extras?: Record<string, { unit: 'ns' | ''; value: Summary }>;
   note?: string;
 }
 
@@ -108,6 +110,8 @@ function comparisonTable(rows: readonly Row[]): Table {
   const header = ['contender', 'median (min–max)'];
   if (hasCpu) header.push('CPU/op');
   if (hasLatency) header.push(...(hasP50 ? ['p50'] : []), 'p99');
+  const extraNames = [...new Set(rows.flatMap((row) => Object.keys(row.extras ?? {})))];
+  header.push(...extraNames);
   header.push(...vsNames.map((vs) => `÷ ${vs}`));
   const body = rows.map((row) => {
     const cells = [row.note ? `${row.contender} [${row.note}]` : row.contender, formatSummary(row.value, row.unit)];
@@ -115,6 +119,10 @@ function comparisonTable(rows: readonly Row[]): Table {
     if (hasLatency) {
       if (hasP50) cells.push(row.p50Us ? formatNs(row.p50Us.median * 1000) : '');
       cells.push(row.p99Us ? formatNs(row.p99Us.median * 1000) : '');
+    }
+    for (const name of extraNames) {
+      const extra = row.extras?.[name];
+      cells.push(extra === undefined ? '' : extra.unit === 'ns' ? formatNs(extra.value.median) : extra.value.median.toFixed(3));
     }
     for (const vs of vsNames) {
       const ratio = row.ratios?.find((r) => r.vs === vs);

@@ -122,9 +122,30 @@ describe.concurrent('bench programs, quick form', { timeout: 180_000 }, () => {
     for (const goal of result.goals) expect(goal.pass).not.toBeNull();
   });
 
+  it('redis: sluice limiters, RateLimiterRedis and the redis-benchmark ceiling at 1 and 256 in flight; the attack', async () => {
+    const result = await runQuick('redis');
+    expectWellFormed(result, 'redis');
+    for (const comparison of [/^1 decision in flight/, /^256 decisions in flight/]) {
+      const names = contenders(result.rows, comparison);
+      expect(names).toEqual(
+        expect.arrayContaining(['sluice tokenBucket', 'sluice slidingWindow', 'sluice composite(tokenBucket, slidingWindow)', 'RateLimiterRedis']),
+      );
+      expect(names.some((name) => name.startsWith('redis-benchmark EVALSHA'))).toBe(true);
+    }
+    const attack = result.rows.filter((row) => /^an attack/.test(row.comparison));
+    expect(attack.map((row) => row.contender)).toEqual(['sluice redisStore', 'sluice hybridStore (deny cache)']);
+    for (const row of attack) expect(row.extras?.['commands/op']?.value.median).toBeGreaterThanOrEqual(0);
+    // The deny cache answers an attack on exhausted keys without Redis.
+    expect(attack[1]!.extras!['scripts/op']!.value.median).toBe(0);
+    for (const goal of result.goals) expect(goal.pass).not.toBeNull();
+  });
+
   it('latency: p50 and p99 per store', async () => {
     const result = await runQuick('latency');
     expectWellFormed(result, 'latency');
+    expect(result.rows.map((row) => row.contender)).toEqual(
+      expect.arrayContaining(['sluice memory store, await consume()', 'sluice redisStore, await consume()', 'RateLimiterRedis, await consume()']),
+    );
     for (const row of result.rows) {
       expect(row.p99Us).toBeDefined();
       expect(row.p99Us!.median).toBeGreaterThanOrEqual(row.value.median);
