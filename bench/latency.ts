@@ -26,7 +26,7 @@ async function measure(
       warmupMs: pick(context, 500, 30),
       warmupOps: params.keyCount,
     })),
-    { rounds: context.rounds, log: context.log },
+    { rounds: context.rounds, log: context.log, shareProcess: context.quick },
   );
   return [...samples].map(([name, list]) => ({
     comparison,

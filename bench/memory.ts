@@ -3,12 +3,12 @@
  * express-rate-limit's MemoryStore and a bare awaited Map token bucket; heap bytes per tracked key; a bounded
  * store under 10M distinct keys.
  */
-import { Child, benchDir } from './lib/child.js';
+import type { Child } from './lib/child.js';
 import type { BenchGroup, GroupContext } from './lib/group.js';
 import { pick } from './lib/group.js';
 import { pendingGoal, ratioGoal, valueGoal } from './lib/goals.js';
 import type { Goal, Row } from './lib/report.js';
-import { compareHosts, throughputRows } from './lib/rotation.js';
+import { compareHosts, initContender, startHost, throughputRows } from './lib/rotation.js';
 import { summarize } from './lib/stats.js';
 import { landedSluiceLimiters, SLUICE_LIMITER_OPTIONS, type BoundedHeapResult, type MemoryParams } from './memory-contenders.js';
 
@@ -45,7 +45,7 @@ async function throughput(context: GroupContext, comparison: string, keyCount: n
       warmupMs: pick(context, 500, 30),
       warmupOps: keyCount,
     })),
-    { rounds: context.rounds, log: context.log },
+    { rounds: context.rounds, log: context.log, shareProcess: context.quick },
   );
   for (const [name, list] of samples) {
     const refused = list.reduce((sum, s) => sum + (s.extra?.refused ?? 0), 0);
@@ -57,16 +57,31 @@ async function throughput(context: GroupContext, comparison: string, keyCount: n
 /** Each contender alone in a fresh process with --expose-gc: heap after minus heap before, over the keys. */
 async function heapPerKey(context: GroupContext, comparison: string, count: number, algorithms: readonly string[]): Promise<Row[]> {
   context.log(comparison);
-  // Bytes do not depend on CPU contention, so the processes measure at the same time.
+  // Bytes do not depend on CPU contention, so the processes measure at the same time. A quick run measures every
+  // contender in one process, one after the other.
+  const specs = contenders(0, algorithms, false);
+  const heapOf = async (host: Child, spec: ContenderSpec): Promise<Row> => {
+    await initContender(host, spec.name, { module: MODULE, export: spec.export, params: spec.params });
+    const bytes = await host.request<number>({ type: 'measure', name: spec.name, measurement: 'heapPerKey', args: { count } });
+    return { comparison, contender: spec.name, unit: 'B/key', higherIsBetter: false, value: summarize([bytes]) };
+  };
+  if (context.quick) {
+    const host = await startHost('heap', ['--expose-gc']);
+    try {
+      const rows: Row[] = [];
+      for (const spec of specs) rows.push(await heapOf(host, spec));
+      return rows;
+    } finally {
+      await host.stop();
+    }
+  }
   return Promise.all(
-    contenders(0, algorithms, false).map(async (spec): Promise<Row> => {
-      const child = await Child.start(spec.name, `${benchDir}lib/host.ts`, { nodeFlags: ['--expose-gc'] });
+    specs.map(async (spec) => {
+      const host = await startHost(spec.name, ['--expose-gc']);
       try {
-        await child.request({ type: 'init', module: `${benchDir}${MODULE}`, export: spec.export, params: spec.params });
-        const bytes = await child.request<number>({ type: 'measure', name: 'heapPerKey', args: { count } });
-        return { comparison, contender: spec.name, unit: 'B/key', higherIsBetter: false, value: summarize([bytes]) };
+        return await heapOf(host, spec);
       } finally {
-        await child.stop();
+        await host.stop();
       }
     }),
   );
@@ -74,10 +89,10 @@ async function heapPerKey(context: GroupContext, comparison: string, count: numb
 
 async function boundedHeap(context: GroupContext, comparison: string, count: number, maxKeys: number, checkpoint: number): Promise<BoundedHeapResult> {
   context.log(comparison);
-  const child = await Child.start('bounded', `${benchDir}lib/host.ts`, { nodeFlags: ['--expose-gc'] });
+  const child = await startHost('bounded', ['--expose-gc']);
   try {
-    await child.request({ type: 'init', module: `${benchDir}${MODULE}`, export: 'sluiceLimiter', params: { keyCount: 0, maxKeys } });
-    return await child.request<BoundedHeapResult>({ type: 'measure', name: 'boundedHeap', args: { count, checkpoint } });
+    await initContender(child, 'bounded', { module: MODULE, export: 'sluiceLimiter', params: { keyCount: 0, maxKeys } });
+    return await child.request<BoundedHeapResult>({ type: 'measure', name: 'bounded', measurement: 'boundedHeap', args: { count, checkpoint } });
   } finally {
     await child.stop();
   }

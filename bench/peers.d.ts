@@ -49,6 +49,8 @@ declare module 'autocannon' {
     pipelining?: number;
     duration?: number;
     amount?: number;
+    /** How often autocannon samples, and checks whether the run is over (ms). Default 1000. */
+    sampleInt?: number;
     headers?: Record<string, string>;
   }
   export default function autocannon(options: Options): Promise<Result>;

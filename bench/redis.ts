@@ -14,12 +14,11 @@ import { pick } from './lib/group.js';
 import { ratioGoal, valueGoal } from './lib/goals.js';
 import { commandsRun, processCpuNs } from './lib/redis-probe.js';
 import type { Goal, Row } from './lib/report.js';
-import { hostSampler, rotate, throughputRows, type Sampler } from './lib/rotation.js';
+import { hostSampler, rotate, startHost, throughputRows, type Sampler } from './lib/rotation.js';
 import { summarize } from './lib/stats.js';
 import type { RedisParams } from './redis-contenders.js';
 
 const MODULE = 'redis-contenders.ts';
-const KEYS = 10_000;
 const RLR = 'RateLimiterRedis';
 const TOKEN_BUCKET = 'sluice tokenBucket';
 
@@ -133,22 +132,34 @@ async function compare(
   ratiosVs: readonly string[],
 ): Promise<Row[]> {
   context.log(comparison);
-  const hosts = await Promise.all(
-    contenders.map(({ name, ...spec }) =>
-      hostSampler(name, { module: MODULE, ...spec, sampleMs: pick(context, 1000, 60), warmupMs: pick(context, 500, 30), warmupOps: KEYS }),
-    ),
-  );
-  const samplers = [...hosts, ...extra].map((sampler) => probed(sampler, server, admin));
+  const options = (spec: { export: string; params: RedisParams }) => ({
+    module: MODULE,
+    ...spec,
+    sampleMs: pick(context, 1000, 60),
+    warmupMs: pick(context, 500, 30),
+    warmupOps: KEYS,
+  });
+  // A quick (smoke) run puts every contender in one process.
+  const shared = context.quick ? await startHost('shared host') : undefined;
+  const hosts: Sampler[] = [];
   try {
+    if (shared) for (const { name, ...spec } of contenders) hosts.push(await hostSampler(name, options(spec), shared));
+    else hosts.push(...(await Promise.all(contenders.map(({ name, ...spec }) => hostSampler(name, options(spec))))));
+    const samplers = [...hosts, ...extra].map((sampler) => probed(sampler, server, admin));
     return redisRows(await rotate(samplers, { rounds: context.rounds, log: context.log }), comparison, ratiosVs);
   } finally {
-    await Promise.all(samplers.map((sampler) => sampler.close()));
+    await Promise.all(hosts.map((sampler) => sampler.close()));
+    await shared?.stop();
   }
 }
+
+/** Distinct keys the clients cycle through (each warm-up decides every key once). */
+let KEYS = 10_000;
 
 export const group: BenchGroup = {
   name: 'redis',
   async run(context) {
+    KEYS = pick(context, 10_000, 500);
     const server = await startRedis();
     const admin = server.client();
     try {
@@ -171,7 +182,7 @@ export const group: BenchGroup = {
         rows.push(
           ...(await compare(
             context,
-            `${inFlight} decision${inFlight === 1 ? '' : 's'} in flight, ${KEYS / 1000}k keys`,
+            `${inFlight} decision${inFlight === 1 ? '' : 's'} in flight, ${KEYS} keys`,
             server,
             admin,
             [
@@ -186,7 +197,7 @@ export const group: BenchGroup = {
         );
       }
 
-      const ATTACK = `an attack: 256 refused decisions in flight over ${KEYS / 1000}k exhausted keys`;
+      const ATTACK = `an attack: 256 refused decisions in flight over ${KEYS} exhausted keys`;
       rows.push(
         ...(await compare(
           context,
@@ -202,7 +213,7 @@ export const group: BenchGroup = {
         )),
       );
 
-      const IN_FLIGHT = `256 decisions in flight, ${KEYS / 1000}k keys`;
+      const IN_FLIGHT = `256 decisions in flight, ${KEYS} keys`;
       const goals: Goal[] = [
         valueGoal(rows, { id: 'redis.throughput', text: `${TOKEN_BUCKET} on Redis ≥ 150,000 decisions/s (256 in flight)`, comparison: IN_FLIGHT, contender: TOKEN_BUCKET, atLeast: 150_000 }),
         ratioGoal(rows, { id: 'redis.rlr', text: `${TOKEN_BUCKET} on Redis ≥ 1.5× RateLimiterRedis (256 in flight)`, comparison: IN_FLIGHT, contender: TOKEN_BUCKET, vs: RLR, atLeast: 1.5 }),

@@ -15,7 +15,7 @@ async function compare(context: GroupContext, comparison: string, contenders: Ar
   context.log(comparison);
   return compareHosts(
     contenders.map((spec) => ({ ...spec, module: MODULE, sampleMs: pick(context, 300, 30), warmupMs: pick(context, 500, 30) })),
-    { rounds: context.rounds, log: context.log },
+    { rounds: context.rounds, log: context.log, shareProcess: context.quick },
   );
 }
 

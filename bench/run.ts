@@ -65,12 +65,12 @@ async function main(): Promise<void> {
   for (const name of args.groups) {
     const { group } = await GROUPS[name]!();
     const machine = machineFacts();
+    const startMs = Date.now();
     const context: GroupContext = {
       quick: args.quick,
       rounds: args.rounds ?? (args.quick ? 3 : 5),
-      log: (line) => process.stderr.write(`[${name}] ${line}\n`),
+      log: (line) => process.stderr.write(`[${name} ${((Date.now() - startMs) / 1000).toFixed(1)}s] ${line}\n`),
     };
-    const startMs = Date.now();
     context.log(`starting (${args.quick ? 'quick' : 'full'}, ${context.rounds} rounds)`);
     try {
       const output = await group.run(context);

@@ -43,31 +43,48 @@ export interface HostSamplerOptions {
   nodeFlags?: string[];
 }
 
-/** A contender in its own host process (bench/lib/host.ts). */
-export async function hostSampler(name: string, options: HostSamplerOptions): Promise<Sampler & { child: Child }> {
-  const child = await Child.start(name, `${benchDir}lib/host.ts`, { nodeFlags: options.nodeFlags ?? [] });
-  await child.request({ type: 'init', module: `${benchDir}${options.module}`, export: options.export, params: options.params ?? {} });
+/** Starts a host process (bench/lib/host.ts). */
+export function startHost(label: string, nodeFlags: readonly string[] = []): Promise<Child> {
+  return Child.start(label, `${benchDir}lib/host.ts`, { nodeFlags: [...nodeFlags] });
+}
+
+/** Builds contender `name` in `host` (a process of its own, or one shared by a quick run). */
+export async function initContender(host: Child, name: string, options: Pick<HostSamplerOptions, 'module' | 'export' | 'params'>): Promise<void> {
+  await host.request({ type: 'init', name, module: `${benchDir}${options.module}`, export: options.export, params: options.params ?? {} });
+}
+
+/** A contender in a host process. `shared` hosts are stopped by their owner, not by the sampler. */
+export async function hostSampler(name: string, options: HostSamplerOptions, shared?: Child): Promise<Sampler & { child: Child }> {
+  const child = shared ?? (await startHost(name, options.nodeFlags));
+  await initContender(child, name, options);
   return {
     name,
     child,
     warm: async () => {
-      await child.request({ type: 'sample', durationMs: options.warmupMs, minOps: options.warmupOps ?? 0 });
+      await child.request({ type: 'sample', name, durationMs: options.warmupMs, minOps: options.warmupOps ?? 0 });
     },
-    sample: () => child.request<Sample>({ type: 'sample', durationMs: options.sampleMs }),
-    close: () => child.stop(),
+    sample: () => child.request<Sample>({ type: 'sample', name, durationMs: options.sampleMs }),
+    close: () => (shared ? Promise.resolve() : child.stop()),
   };
 }
 
-/** Starts every host at once (they idle until sampled), rotates them, stops them. */
+/**
+ * Starts every contender's host (they idle until sampled), rotates them, stops them. With `shareProcess` (a quick
+ * smoke run) all contenders live in one process: faster to start, but their figures are not comparable.
+ */
 export async function compareHosts(
   contenders: ReadonlyArray<{ name: string } & HostSamplerOptions>,
-  options: RotationOptions,
+  options: RotationOptions & { shareProcess?: boolean },
 ): Promise<Map<string, Sample[]>> {
-  const samplers = await Promise.all(contenders.map(({ name, ...rest }) => hostSampler(name, rest)));
+  const shared = options.shareProcess ? await startHost('shared host', contenders[0]?.nodeFlags) : undefined;
+  const samplers: Sampler[] = [];
   try {
+    if (shared) for (const { name, ...rest } of contenders) samplers.push(await hostSampler(name, rest, shared));
+    else samplers.push(...(await Promise.all(contenders.map(({ name, ...rest }) => hostSampler(name, rest)))));
     return await rotate(samplers, options);
   } finally {
     await Promise.all(samplers.map((sampler) => sampler.close()));
+    await shared?.stop();
   }
 }
 
