@@ -1,7 +1,8 @@
 /**
  * sluice for Fastify 5. The default export is the plugin: a global limit (`global`), per-route
- * `config: { rateLimit }` (or `false`) compiled once in `onRoute`, and the error mapping installed as the error
- * handler. `rateLimit(options)` is a route-level hook for `onRequest` / `preHandler`.
+ * `config: { rateLimit }` (applied after the global one) or `config: { rateLimit: false }` (no limit from the
+ * plugin), compiled once in `onRoute`, and the error mapping installed as the error handler.
+ * `rateLimit(options)` is a route-level hook for `onRequest` / `preHandler`.
  */
 import type {
   FastifyError,
@@ -143,11 +144,12 @@ const plugin: FastifyPluginCallback<FastifyRateLimitPluginOptions> = (fastify: F
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config as { rateLimit?: FastifyRouteRateLimitOptions | false } | undefined)?.rateLimit;
     if (config === false) return;
-    const routeHook =
-      config === undefined ? globalHook : hookFor(createGuard({ ...base, ...config } as FastifyRateLimitOptions), route.url);
-    if (routeHook === undefined) return;
+    // As on the other frameworks, a route's own limit applies after the global one (counted separately).
+    const hooks = globalHook === undefined ? [] : [globalHook];
+    if (config !== undefined) hooks.push(hookFor(createGuard({ ...base, ...config } as FastifyRateLimitOptions), route.url));
+    if (hooks.length === 0) return;
     const existing = route[hook];
-    route[hook] = (existing === undefined ? [routeHook] : [routeHook, ...[existing].flat()]) as never;
+    route[hook] = (existing === undefined ? hooks : [...hooks, ...[existing].flat()]) as never;
   });
 
   if (errorHandler !== false) {
