@@ -215,7 +215,11 @@ export class Guard<Req = unknown> {
     for (const hook of ['onError', 'onLimited', 'onNearLimit', 'onExceeded'] as const) {
       if (options[hook] !== undefined) checkFunction(options[hook], hook);
     }
-    if (options.message !== undefined && options.message === null) throw new ConfigError('message', 'a string, an object or a function', null);
+    const message = options.message;
+    if (message !== undefined && !['string', 'object', 'function'].includes(typeof message)) {
+      throw new ConfigError('message', 'a string, an object or a function', message);
+    }
+    if (message === null) throw new ConfigError('message', 'a string, an object or a function', message);
     this.nearThreshold = checkNumber(options.nearLimitThreshold ?? 0.8, 'nearLimitThreshold', { min: 0, max: 1 });
     this.box = options.blockFor === undefined ? undefined : new PenaltyBox(options.blockFor, (error) => this.reportError(error, undefined));
     this.scope = options.scope === undefined ? undefined : checkString(options.scope, 'scope');
