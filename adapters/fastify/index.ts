@@ -133,6 +133,15 @@ export function rateLimitErrorHandler(options?: ErrorMappingOptions) {
 }
 
 const plugin: FastifyPluginCallback<FastifyRateLimitPluginOptions> = (fastify: FastifyInstance, options, done) => {
+  try {
+    install(fastify, options);
+  } catch (error) {
+    return done(error as Error);
+  }
+  done();
+};
+
+function install(fastify: FastifyInstance, options: FastifyRateLimitPluginOptions): void {
   const { global, hook = 'onRequest', errorHandler = true, ...base } = options;
   if (hook !== 'onRequest' && hook !== 'preHandler') throw new ConfigError('hook', "'onRequest' or 'preHandler'", hook);
   if (global !== undefined && typeof global !== 'boolean') throw new ConfigError('global', 'true or false', global);
@@ -152,16 +161,8 @@ const plugin: FastifyPluginCallback<FastifyRateLimitPluginOptions> = (fastify: F
     route[hook] = (existing === undefined ? hooks : [...hooks, ...[existing].flat()]) as never;
   });
 
-  if (errorHandler !== false) {
-    const mapping = checkErrorMappingOptions({ headers: base.headers, clock: base.clock });
-    const previous = fastify.errorHandler;
-    fastify.setErrorHandler(function sluiceErrorHandler(this: FastifyInstance, error, request, reply) {
-      const plan = errorResponsePlan(error, mapping);
-      if (plan === undefined) return previous.call(this, error, request, reply);
-      send(reply, plan);
-    });
-  }
-  done();
-};
+  // Errors this handler does not map are rethrown: Fastify hands them to the handler set before it (or its default).
+  if (errorHandler !== false) fastify.setErrorHandler(rateLimitErrorHandler({ headers: base.headers, clock: base.clock }));
+}
 
 export default fp(plugin, { fastify: '5.x', name: 'sluice' });
