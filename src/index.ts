@@ -15,10 +15,15 @@ export type {
 } from './limiters/limiter.js';
 export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
+export { slidingWindow, type SlidingWindowOptions } from './limiters/sliding-window.js';
+export { fixedWindow, type FixedWindowOptions } from './limiters/fixed-window.js';
+export { leakyBucket, type LeakyBucketOptions } from './limiters/leaky-bucket.js';
+export { gcra, type GcraOptions } from './limiters/gcra.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
 
-export type { RequestFacts, ResponsePlan, ClientIpOptions, ClientIpResolver, TrustProxyOption } from './http/facts.js';
+export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
+export { createClientIpResolver } from './http/client-ip.js';
 export {
   Guard,
   createGuard,

@@ -20,7 +20,7 @@ import { checkFunction, checkKnownOptions, checkNumber, checkOneOf, checkString 
 import type { Store } from '../stores/store.js';
 import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
 import type { ClientIpOptions, ClientIpResolver, RequestFacts, ResponsePlan } from './facts.js';
-import { createClientIpResolver } from './socket-ip.js';
+import { createClientIpResolver } from './client-ip.js';
 import {
   HEADERS_MODES,
   flattenDecisions,
