@@ -62,8 +62,16 @@ describe('express adapter', () => {
     expect((await request(app).get('/').expect(401)).text).toBe('no session');
   });
 
+  it("trustProxy: 'framework' keys by Express's own req.ip", async () => {
+    const app = express().set('trust proxy', 'loopback');
+    app.use(rateLimit({ limiter: bucket(5), trustProxy: 'framework' })).get('/', (req, res) => res.json(req.rateLimit));
+    const reply = await request(app).get('/').set('X-Forwarded-For', '198.51.100.1, 203.0.113.7').expect(200);
+    expect(reply.body.key).toBe('203.0.113.7');
+  });
+
   it('bad options throw ConfigError when the middleware is built', () => {
     expect(() => rateLimit({} as never)).toThrow(ConfigError);
+    expect(() => rateLimit({ limiter: bucket(1), trustProxy: 'everyone' })).toThrow(ConfigError);
     expect(() => rateLimitErrorHandler({ headers: 'x' } as never)).toThrow(ConfigError);
   });
 });

@@ -102,6 +102,15 @@ describe('fastify adapter', () => {
     expect((await fastify.inject('/other')).statusCode).toBe(500);
   });
 
+  it("trustProxy: 'framework' keys by Fastify's own request.ip", async () => {
+    const fastify = Fastify({ trustProxy: '127.0.0.1' });
+    apps.push(fastify);
+    await fastify.register(sluice, { limiter: bucket(5), trustProxy: 'framework' });
+    fastify.get('/', async (request) => request.rateLimit);
+    const reply = await fastify.inject({ url: '/', headers: { 'x-forwarded-for': '203.0.113.7' } });
+    expect(reply.json().key).toBe('203.0.113.7');
+  });
+
   it('bad plugin and route options throw ConfigError', async () => {
     const configError = async (options: object) => {
       const caught = await app().register(sluice, options as never).ready().then(() => undefined, (error: unknown) => error);

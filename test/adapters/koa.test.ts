@@ -40,6 +40,15 @@ describe('koa adapter', () => {
     expect(errors).toEqual(['boom']);
   });
 
+  it("trustProxy: 'framework' keys by Koa's own ctx.ip (app.proxy)", async () => {
+    const app = new Koa();
+    app.proxy = true;
+    app.use(rateLimit({ limiter: bucket(5), trustProxy: 'framework' }));
+    app.use((ctx) => (ctx.body = ctx.state.rateLimit));
+    const reply = await request(app.callback()).get('/').set('X-Forwarded-For', '203.0.113.7').expect(200);
+    expect(reply.body.key).toBe('203.0.113.7');
+  });
+
   it('bad options throw ConfigError when the middleware is built', () => {
     expect(() => rateLimit({ limiter: bucket(1), include: [] })).toThrow(ConfigError);
     expect(() => rateLimitErrorHandler({ colour: 'red' } as never)).toThrow(ConfigError);

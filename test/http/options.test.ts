@@ -85,3 +85,9 @@ describe('rateLimit options', () => {
   it('clock must be a Clock', () => rejects({ clock: Date }, 'clock'));
   it('warn must be a function', () => rejects({ warn: 'console' }, 'warn'));
 });
+
+describe('rateLimit client IP options (validated by the client IP resolver)', () => {
+  it('trustProxy must be a known form', () => rejects({ trustProxy: 'everyone' }, /^trustProxy/));
+  it('ipv6Subnet must be a prefix length or false', () => rejects({ ipv6Subnet: 200 }, /^ipv6Subnet/));
+  it('clientIpHeader must name a header', () => rejects({ clientIpHeader: 42, trustProxy: 'loopback' }, /^clientIpHeader/));
+});
