@@ -19,6 +19,9 @@ export { slidingWindow, type SlidingWindowOptions } from './limiters/sliding-win
 export { fixedWindow, type FixedWindowOptions } from './limiters/fixed-window.js';
 export { leakyBucket, type LeakyBucketOptions } from './limiters/leaky-bucket.js';
 export { gcra, type GcraOptions } from './limiters/gcra.js';
+export { concurrency, type ConcurrencyOptions } from './limiters/concurrency.js';
+export { adaptive, AdaptiveLimiter, type AdaptiveOptions, type AdaptiveStats } from './limiters/adaptive.js';
+export { composite } from './limiters/composite.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
 
