@@ -698,12 +698,20 @@ function isLimiter(value: unknown): value is Limiter {
 
 function checkLimiters(value: unknown, field: string, ErrorType: new (message: string) => Error = Error): readonly Limiter[] {
   const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  let expected: string | undefined;
   if (list.length === 0 || !list.every(isLimiter)) {
-    const expected = 'a limiter (tokenBucket(), slidingWindow(), ...), an array of limiters, or a function returning them';
-    if (ErrorType === Error) throw new ConfigError(field, expected, value);
-    throw new ErrorType(`${field} returned ${describeValue(value)}, not ${expected}`);
+    expected = 'a limiter (tokenBucket(), slidingWindow(), ...), an array of limiters, or a function returning them';
+  } else if ((list as Limiter[]).some(holdsSlotsInComposite)) {
+    // The slot is freed with refund() when the response ends; inside a composite that would refund its rate limits too.
+    expected = 'concurrency() as its own entry of the limiter list, not inside composite()';
   }
-  return list as Limiter[];
+  if (expected === undefined) return list as Limiter[];
+  if (ErrorType === Error) throw new ConfigError(field, expected, value);
+  throw new ErrorType(`${field} returned ${describeValue(value)}, not ${expected}`);
+}
+
+function holdsSlotsInComposite(limiter: Limiter): boolean {
+  return limiter.policies.length > 1 && limiter.policies.some((policy) => policy.algorithm === 'concurrency');
 }
 
 function runtimeCost(cost: unknown): number {

@@ -80,12 +80,15 @@ function windowSeconds(policy: PolicyInfo): number {
   return Math.max(1, toSeconds(policy.windowMs));
 }
 
-/** One RateLimit-Policy item of the -09+ syntax; undefined when the window is unknown. */
+/**
+ * One RateLimit-Policy item of the -09+ syntax. A concurrency limit has a quota of concurrent requests and no
+ * window (its lease is not one); a policy whose window is unknown gets no w either.
+ */
 function policyItem(policy: PolicyInfo): string {
-  const unit = policy.algorithm === 'concurrency' ? ';qu="concurrent-requests"' : '';
+  if (policy.algorithm === 'concurrency') return `${sfString(policy.name)};q=${policy.limit};qu="concurrent-requests"`;
   return policy.windowMs > 0
-    ? `${sfString(policy.name)};q=${policy.limit}${unit};w=${windowSeconds(policy)}`
-    : `${sfString(policy.name)};q=${policy.limit}${unit}`;
+    ? `${sfString(policy.name)};q=${policy.limit};w=${windowSeconds(policy)}`
+    : `${sfString(policy.name)};q=${policy.limit}`;
 }
 
 /** The RateLimit-Policy value for a set of policies (constant for a set of limiters: callers may cache it). */

@@ -4,7 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  concurrency,
+  fixedWindow,
   memoryStore,
+  slidingWindow,
   tokenBucket,
   type Decision,
   type DecideCall,
@@ -466,5 +469,40 @@ describe.each(drivers)('conformance: $name', (driver: Driver) => {
     const statuses = replies.map((reply) => reply.status);
     expect(statuses.filter((status) => status === 200).length).toBe(10);
     expect(statuses.filter((status) => status === 429).length).toBe(90);
+  });
+
+  it('a concurrency limit holds a slot per request in flight and frees it when the response ends', async () => {
+    const slots = concurrency({ max: 2, name: 'slots', store: memoryStore({ sweepInterval: 0 }) });
+    const app = await start({ routes: [{ path: '/slow', limit: { limiter: slots }, respond: { delayMs: 300 } }, { path: '/fast', limit: { limiter: slots } }] });
+    const inFlight = [call(app, '/slow'), call(app, '/slow')];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = await call(app, '/slow');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"slots";q=2;qu="concurrent-requests"');
+    expect((await Promise.all(inFlight)).map((reply) => reply.status)).toEqual([200, 200]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Every slot is back: two fast requests in a row on another route are admitted, and /slow again too.
+    expect((await call(app, '/slow')).status).toBe(200);
+    expect((await call(app, '/fast')).status).toBe(200);
+  });
+
+  it('window algorithms: t is the time to the end of the window', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const store = memoryStore({ sweepInterval: 0 });
+    const fixed = fixedWindow({ limit: 2, window: '1m', name: 'fixed', store, clock });
+    const sliding = slidingWindow({ limit: 2, window: '1m', name: 'sliding', store, clock });
+    const app = await start({ routes: [{ path: '/fixed', limit: { limiter: fixed } }, { path: '/sliding', limit: { limiter: sliding } }] });
+    // The fixed window starts at the key's first hit.
+    expect((await call(app, '/fixed')).headers.get('ratelimit')).toBe('"fixed";r=1;t=60');
+    await clock.advance(10_000);
+    expect((await call(app, '/fixed')).headers.get('ratelimit')).toBe('"fixed";r=0;t=50');
+    const refused = await call(app, '/fixed');
+    expect([refused.status, refused.headers.get('retry-after'), refused.headers.get('ratelimit')]).toEqual([429, '50', '"fixed";r=0;t=50']);
+    await call(app, '/sliding');
+    await clock.advance(15_000);
+    await call(app, '/sliding');
+    const slidingRefusal = await call(app, '/sliding');
+    // The oldest request leaves the window 45 s from now.
+    expect([slidingRefusal.status, slidingRefusal.headers.get('retry-after')]).toEqual([429, '45']);
   });
 });

@@ -56,7 +56,7 @@ describe('headers', () => {
   });
 
   it("'ietf' marks concurrency policies with qu=\"concurrent-requests\" and escapes names", () => {
-    const slots = policy('db "pool"', 8, 0, 'concurrency');
+    const slots = policy('db "pool"', 8, 60_000, 'concurrency');
     const out = headers('ietf', [decision(slots, { remaining: 7 })]);
     expect(out['RateLimit-Policy']).toBe('"db \\"pool\\"";q=8;qu="concurrent-requests"');
     expect(out.RateLimit).toBe('"db \\"pool\\"";r=7;t=0');

@@ -1,6 +1,6 @@
 /** Every bad option of rateLimit() is a ConfigError at construction, naming the field (one test per option). */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createGuard, memoryStore, tokenBucket, type RateLimitOptions } from '../../src/index.js';
+import { ConfigError, composite, concurrency, createGuard, memoryStore, tokenBucket, type RateLimitOptions } from '../../src/index.js';
 
 const limiter = tokenBucket({ rate: 1, store: memoryStore({ sweepInterval: 0 }) });
 const build = (options: Record<string, unknown>) => () => createGuard({ limiter, ...options } as RateLimitOptions);
@@ -51,6 +51,12 @@ describe('rateLimit options', () => {
   it('limiter is required', () => expect(() => createGuard({} as never)).toThrow(/limiter/));
   it('limiter must be a limiter', () => rejects({ limiter: { decide: 1 } }, 'limiter'));
   it('limiter arrays must not be empty', () => rejects({ limiter: [] }, 'limiter'));
+  it('concurrency must not hide inside a composite', () => {
+    const store = memoryStore({ sweepInterval: 0 });
+    const mixed = composite(tokenBucket({ rate: 5, store }), concurrency({ max: 2, store }));
+    rejects({ limiter: mixed }, 'limiter');
+    expect(build({ limiter: [tokenBucket({ rate: 5, store }), concurrency({ max: 2, store })] })).not.toThrow();
+  });
   it('key must be a known source', () => rejects({ key: 42 }, 'key'));
   it('key { header } needs a name', () => rejects({ key: { header: '' } }, 'key'));
   it('key arrays must not be empty', () => rejects({ key: [] }, 'key'));

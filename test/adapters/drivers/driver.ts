@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { CircuitOpenError, RateLimitExceededError } from '../../../src/index.js';
 
 export type Handler =
-  | { status?: number }
+  | { status?: number; delayMs?: number }
   /** Throw from the handler: a RateLimitExceededError, a CircuitOpenError, or a plain Error. */
   | { throws: 'rate-limit' | 'circuit' | 'other' };
 
@@ -49,6 +49,12 @@ export function errorFor(kind: 'rate-limit' | 'circuit' | 'other'): Error {
   if (kind === 'rate-limit') return new RateLimitExceededError({ key: 'upstream-key', limit: 10, remaining: 0, retryAfterMs: 2500, policy: 'upstream' });
   if (kind === 'circuit') return new CircuitOpenError(4200);
   return new Error('boom');
+}
+
+/** Waits the handler's delay, if any (to keep a request in flight). */
+export function delayOf(respond: Handler | undefined): Promise<void> | undefined {
+  const delayMs = respond && 'delayMs' in respond ? respond.delayMs : undefined;
+  return delayMs ? new Promise((resolve) => setTimeout(resolve, delayMs)) : undefined;
 }
 
 export function statusOf(respond: Handler | undefined): number {

@@ -1,7 +1,7 @@
 /** Conformance driver: a real Express 5 app. */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit, rateLimitErrorHandler } from '../../../adapters/express/index.js';
-import { errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
+import { delayOf, errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
 
 export const expressDriver: Driver = {
   name: 'express',
@@ -10,8 +10,9 @@ export const expressDriver: Driver = {
     const app = express();
     if (spec.global) app.use(rateLimit(spec.global as never));
     for (const route of spec.routes) {
-      const handler = (req: Request, res: Response) => {
+      const handler = async (req: Request, res: Response) => {
         if (route.respond && 'throws' in route.respond) throw errorFor(route.respond.throws);
+        await delayOf(route.respond);
         res.status(statusOf(route.respond)).type('application/json').send(handlerBody(req.rateLimit));
       };
       const method = route.method === 'POST' ? 'post' : 'get';

@@ -1,7 +1,7 @@
 /** Conformance driver: a real Fastify 5 app with the sluice plugin and per-route `config.rateLimit`. */
 import Fastify, { type FastifyRequest } from 'fastify';
 import sluice from '../../../adapters/fastify/index.js';
-import { errorFor, handlerBody, statusOf, type AppSpec, type Driver } from './driver.js';
+import { delayOf, errorFor, handlerBody, statusOf, type AppSpec, type Driver } from './driver.js';
 
 export const fastifyDriver: Driver = {
   name: 'fastify',
@@ -19,6 +19,7 @@ export const fastifyDriver: Driver = {
         config: route.limit ? { rateLimit: route.limit } : {},
         handler: async (request, reply) => {
           if (route.respond && 'throws' in route.respond) throw errorFor(route.respond.throws);
+          await delayOf(route.respond);
           reply.code(statusOf(route.respond)).type('application/json');
           return handlerBody(request.rateLimit);
         },

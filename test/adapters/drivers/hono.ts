@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { rateLimit, rateLimitErrorHandler, type RateLimitEnv } from '../../../adapters/hono/index.js';
-import { errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
+import { delayOf, errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
 
 export const honoDriver: Driver = {
   name: 'hono',
@@ -14,8 +14,9 @@ export const honoDriver: Driver = {
     else app.onError((error, c) => c.json({ error: error.message }, 500));
     if (spec.global) app.use('*', rateLimit(spec.global as never));
     for (const route of spec.routes) {
-      const handler = (c: Context<RateLimitEnv>) => {
+      const handler = async (c: Context<RateLimitEnv>) => {
         if (route.respond && 'throws' in route.respond) throw errorFor(route.respond.throws);
+        await delayOf(route.respond);
         return c.body(handlerBody(c.get('rateLimit')), statusOf(route.respond) as 200, { 'Content-Type': 'application/json' });
       };
       const method = route.method === 'POST' ? 'post' : 'get';

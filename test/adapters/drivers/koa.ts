@@ -2,7 +2,7 @@
 import Koa, { type Context } from 'koa';
 import Router from '@koa/router';
 import { rateLimit, rateLimitErrorHandler } from '../../../adapters/koa/index.js';
-import { errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
+import { delayOf, errorFor, handlerBody, listening, statusOf, type AppSpec, type Driver } from './driver.js';
 
 export const koaDriver: Driver = {
   name: 'koa',
@@ -14,8 +14,9 @@ export const koaDriver: Driver = {
     if (spec.global) app.use(rateLimit(spec.global as never));
     const router = new Router();
     for (const route of spec.routes) {
-      const handler = (ctx: Context) => {
+      const handler = async (ctx: Context) => {
         if (route.respond && 'throws' in route.respond) throw errorFor(route.respond.throws);
+        await delayOf(route.respond);
         ctx.status = statusOf(route.respond);
         ctx.type = 'application/json';
         ctx.body = handlerBody(ctx.state.rateLimit);
