@@ -45,6 +45,8 @@ export {
 } from './http/guard.js';
 export {
   writeRateLimitHeaders,
+  joinHeaderValue,
+  isPolicyList,
   ietfPolicyValue,
   mostRestrictive,
   retryAfterSeconds,

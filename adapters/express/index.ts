@@ -7,6 +7,7 @@ import {
   checkErrorMappingOptions,
   createGuard,
   errorResponsePlan,
+  joinHeaderValue,
   type ErrorMappingOptions,
   type GuardResult,
   type RateLimitInfo,
@@ -61,9 +62,13 @@ class ExpressFacts implements RequestFacts {
   }
 }
 
+function setHeaders(res: Response, headers: Record<string, string>): void {
+  for (const name in headers) res.setHeader(name, joinHeaderValue(res.getHeader(name), headers[name]!));
+}
+
 function send(res: Response, plan: ResponsePlan): void {
   res.statusCode = plan.status;
-  for (const name in plan.headers) res.setHeader(name, plan.headers[name]!);
+  setHeaders(res, plan.headers);
   res.end(plan.body);
 }
 
@@ -73,7 +78,7 @@ function apply(result: GuardResult, req: Request, res: Response, next: NextFunct
     return send(res, result.plan);
   }
   const headers = result.headers;
-  if (headers !== undefined && !res.headersSent) for (const name in headers) res.setHeader(name, headers[name]!);
+  if (headers !== undefined && !res.headersSent) setHeaders(res, headers);
   if (result.info !== undefined) req.rateLimit = result.info;
   const onResponse = result.onResponse;
   if (onResponse !== undefined) res.once('close', () => onResponse(res.writableFinished ? res.statusCode : 0));

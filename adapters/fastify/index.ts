@@ -19,6 +19,7 @@ import {
   checkErrorMappingOptions,
   createGuard,
   errorResponsePlan,
+  joinHeaderValue,
   type ErrorMappingOptions,
   type Guard,
   type GuardResult,
@@ -86,15 +87,20 @@ class FastifyFacts implements RequestFacts {
   }
 }
 
+function setHeaders(reply: FastifyReply, headers: Record<string, string>): void {
+  for (const name in headers) reply.header(name, joinHeaderValue(reply.getHeader(name), headers[name]!));
+}
+
 function send(reply: FastifyReply, plan: ResponsePlan): void {
-  reply.code(plan.status).headers(plan.headers).send(plan.body);
+  setHeaders(reply, plan.headers);
+  reply.code(plan.status).send(plan.body);
 }
 
 function apply(result: GuardResult, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   if (result.info !== undefined) request.rateLimit = result.info;
   if (result.plan !== undefined) return send(reply, result.plan);
   const headers = result.headers;
-  if (headers !== undefined) for (const name in headers) reply.header(name, headers[name]);
+  if (headers !== undefined) setHeaders(reply, headers);
   const onResponse = result.onResponse;
   if (onResponse !== undefined) {
     const raw = reply.raw;

@@ -11,6 +11,7 @@ import {
   checkErrorMappingOptions,
   createGuard,
   errorResponsePlan,
+  isPolicyList,
   type ErrorMappingOptions,
   type GuardResult,
   type RateLimitInfo,
@@ -67,15 +68,20 @@ class HonoFacts implements RequestFacts {
   }
 }
 
-function toResponse(plan: ResponsePlan): Response {
-  return new Response(plan.body ?? null, { status: plan.status, headers: plan.headers });
+/** Appended values read back joined with ", " (Headers semantics), as joinHeaderValue joins them elsewhere. */
+function setHeaders(c: Context, headers: Record<string, string>): void {
+  for (const name in headers) c.header(name, headers[name], { append: isPolicyList(headers[name]!) });
+}
+
+function send(c: Context, plan: ResponsePlan): Response {
+  setHeaders(c, plan.headers);
+  return c.body(plan.body ?? '', plan.status as 429);
 }
 
 async function apply(result: GuardResult, c: Context, next: () => Promise<void>): Promise<Response | void> {
   if (result.info !== undefined) c.set('rateLimit', result.info);
-  if (result.plan !== undefined) return toResponse(result.plan);
-  const headers = result.headers;
-  if (headers !== undefined) for (const name in headers) c.header(name, headers[name]);
+  if (result.plan !== undefined) return send(c, result.plan);
+  if (result.headers !== undefined) setHeaders(c, result.headers);
   const onResponse = result.onResponse;
   if (onResponse === undefined) return next();
   try {
@@ -109,7 +115,7 @@ export function rateLimitErrorHandler(options?: HonoErrorMappingOptions): ErrorH
   const mapping = checkErrorMappingOptions(rest);
   return (error, c) => {
     const plan = errorResponsePlan(error, mapping);
-    if (plan !== undefined) return toResponse(plan);
+    if (plan !== undefined) return send(c, plan);
     if (fallback) return fallback(error, c);
     if ('getResponse' in error && typeof error.getResponse === 'function') return error.getResponse() as Response;
     console.error(error);

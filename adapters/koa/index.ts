@@ -7,6 +7,7 @@ import {
   checkErrorMappingOptions,
   createGuard,
   errorResponsePlan,
+  joinHeaderValue,
   type ErrorMappingOptions,
   type GuardResult,
   type RateLimitOptions,
@@ -47,9 +48,13 @@ class KoaFacts implements RequestFacts {
   }
 }
 
+function setHeaders(ctx: Context, headers: Record<string, string>): void {
+  for (const name in headers) ctx.set(name, joinHeaderValue(ctx.response.get(name), headers[name]!));
+}
+
 function send(ctx: Context, plan: ResponsePlan): void {
   ctx.status = plan.status;
-  ctx.set(plan.headers);
+  setHeaders(ctx, plan.headers);
   ctx.body = plan.body ?? '';
 }
 
@@ -59,7 +64,7 @@ function apply(result: GuardResult, ctx: Context, next: Next): Promise<unknown> 
     send(ctx, result.plan);
     return undefined;
   }
-  if (result.headers !== undefined) ctx.set(result.headers);
+  if (result.headers !== undefined) setHeaders(ctx, result.headers);
   const onResponse = result.onResponse;
   if (onResponse !== undefined) {
     const res = ctx.res;

@@ -161,6 +161,20 @@ function resetOf(decision: Decision): number {
 }
 
 /**
+ * The value to set when a header may already be there from another guard (global middleware, then a route's):
+ * structured-field lists of named policies ('ietf', 'draft-8') are joined, so every policy stays listed; anything
+ * else is replaced by the later guard's value.
+ */
+export function joinHeaderValue(existing: unknown, incoming: string): string {
+  return typeof existing === 'string' && isPolicyList(existing) && isPolicyList(incoming) ? `${existing}, ${incoming}` : incoming;
+}
+
+/** A structured-field list of named policies (it starts with a quoted name). */
+export function isPolicyList(value: string): boolean {
+  return value.charCodeAt(0) === 34;
+}
+
+/**
  * Writes the rate-limit headers of `mode` for `decisions` into `out` (Retry-After is the caller's: it belongs to
  * refusals only). `policyValue` is a cached RateLimit-Policy value for 'ietf' and 'draft-8'.
  */

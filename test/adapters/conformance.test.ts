@@ -212,6 +212,9 @@ describe.each(drivers)('conformance: $name', (driver: Driver) => {
     const refused = await call(app, '/login', {}, 'POST');
     expect(refused.status).toBe(429);
     expect(refused.json['violated-policies']).toEqual(['login']);
+    // Both guards' policies are listed: the global one first, then the route's.
+    expect(refused.headers.get('ratelimit-policy')).toBe('"api";q=10;w=60, "login";q=2;w=60');
+    expect(refused.headers.get('ratelimit')).toBe('"api";r=7;t=18, "login";r=0;t=30');
     const home = await call(app, '/');
     expect(home.status).toBe(200);
     expect(home.json.rateLimit).toMatchObject({ key: '127.0.0.1', limit: 10, remaining: 6 });
