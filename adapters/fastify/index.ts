@@ -7,7 +7,7 @@
 import type {
   FastifyError,
   FastifyInstance,
-  FastifyPluginCallback,
+  FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
   HookHandlerDoneFunction,
@@ -138,16 +138,8 @@ export function rateLimitErrorHandler(options?: ErrorMappingOptions) {
   };
 }
 
-const plugin: FastifyPluginCallback<FastifyRateLimitPluginOptions> = (fastify: FastifyInstance, options, done) => {
-  try {
-    install(fastify, options);
-  } catch (error) {
-    return done(error as Error);
-  }
-  done();
-};
-
-function install(fastify: FastifyInstance, options: FastifyRateLimitPluginOptions): void {
+/** Async, so an option error rejects registration (avvio reports it) instead of throwing out of it. */
+const plugin: FastifyPluginAsync<FastifyRateLimitPluginOptions> = async (fastify: FastifyInstance, options) => {
   const { global, hook = 'onRequest', errorHandler = true, ...base } = options;
   if (hook !== 'onRequest' && hook !== 'preHandler') throw new ConfigError('hook', "'onRequest' or 'preHandler'", hook);
   if (global !== undefined && typeof global !== 'boolean') throw new ConfigError('global', 'true or false', global);
