@@ -62,3 +62,54 @@ export {
   REDUCED_CAPACITY_TYPE,
   type ProblemDetails,
 } from './http/problem.js';
+export {
+  circuitBreaker,
+  CircuitBreaker,
+  isCircuitBreaker,
+  isTimeoutError,
+  isLocalRefusal,
+  type BackoffOptions,
+  type BreakerCall,
+  type CircuitBreakerOptions,
+  type CircuitBreakerStats,
+  type CircuitState,
+  type FailureEvent,
+  type RejectionEvent,
+  type StateChangeEvent,
+  type StateChangeReason,
+  type SuccessEvent,
+} from './resilience/circuit-breaker.js';
+export type { BreakerStrategy, StrategySnapshot } from './resilience/strategies/strategy.js';
+export { consecutiveFailures, type ConsecutiveFailuresOptions } from './resilience/strategies/consecutive-failures.js';
+export { countWindow, type CountWindowOptions } from './resilience/strategies/count-window.js';
+export { samplingWindow, type SamplingWindowOptions } from './resilience/strategies/sampling-window.js';
+export type { Disposer } from './resilience/events.js';
+export {
+  retry,
+  retryAfterMsOf,
+  parseRetryAfter,
+  defaultRetryOn,
+  type Jitter,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+} from './resilience/retry.js';
+export {
+  rateLimited,
+  withCircuitBreaker,
+  withRetry,
+  type BreakerOrOptions,
+  type RateLimitedOptions,
+  type Wrapped,
+} from './resilience/wrappers.js';
+export * as decorators from './resilience/decorators.js';
+export {
+  rateLimitedFetch,
+  ResponseStatusError,
+  isResponseStatusError,
+  isRetryableResponse,
+  type AccountStatus,
+  type FetchFunction,
+  type RateLimitedFetch,
+  type RateLimitedFetchOptions,
+} from './resilience/fetch.js';
