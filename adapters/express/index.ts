@@ -62,24 +62,24 @@ class ExpressFacts implements RequestFacts {
   }
 }
 
-function setHeaders(res: Response, headers: Record<string, string>): void {
-  for (const name in headers) res.setHeader(name, joinHeaderValue(res.getHeader(name), headers[name]!));
+/** `join`: another guard may have set rate-limit headers already (its lists are kept, see joinHeaderValue). */
+function setHeaders(res: Response, headers: Record<string, string>, join: boolean): void {
+  if (join) for (const name in headers) res.setHeader(name, joinHeaderValue(res.getHeader(name), headers[name]!));
+  else for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
-function send(res: Response, plan: ResponsePlan): void {
+function send(res: Response, plan: ResponsePlan, join = true): void {
   res.statusCode = plan.status;
-  setHeaders(res, plan.headers);
+  setHeaders(res, plan.headers, join);
   res.end(plan.body);
 }
 
 function apply(result: GuardResult, req: Request, res: Response, next: NextFunction): void {
-  if (result.plan !== undefined) {
-    req.rateLimit = result.info;
-    return send(res, result.plan);
-  }
-  const headers = result.headers;
-  if (headers !== undefined && !res.headersSent) setHeaders(res, headers);
+  const join = req.rateLimit !== undefined;
   if (result.info !== undefined) req.rateLimit = result.info;
+  if (result.plan !== undefined) return send(res, result.plan, join);
+  const headers = result.headers;
+  if (headers !== undefined && !res.headersSent) setHeaders(res, headers, join);
   const onResponse = result.onResponse;
   if (onResponse !== undefined) res.once('close', () => onResponse(res.writableFinished ? res.statusCode : 0));
   next();

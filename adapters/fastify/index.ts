@@ -87,20 +87,23 @@ class FastifyFacts implements RequestFacts {
   }
 }
 
-function setHeaders(reply: FastifyReply, headers: Record<string, string>): void {
-  for (const name in headers) reply.header(name, joinHeaderValue(reply.getHeader(name), headers[name]!));
+/** `join`: another guard may have set rate-limit headers already (its lists are kept, see joinHeaderValue). */
+function setHeaders(reply: FastifyReply, headers: Record<string, string>, join: boolean): void {
+  if (join) for (const name in headers) reply.header(name, joinHeaderValue(reply.getHeader(name), headers[name]!));
+  else for (const name in headers) reply.header(name, headers[name]);
 }
 
-function send(reply: FastifyReply, plan: ResponsePlan): void {
-  setHeaders(reply, plan.headers);
+function send(reply: FastifyReply, plan: ResponsePlan, join = true): void {
+  setHeaders(reply, plan.headers, join);
   reply.code(plan.status).send(plan.body);
 }
 
 function apply(result: GuardResult, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const join = request.rateLimit !== undefined;
   if (result.info !== undefined) request.rateLimit = result.info;
-  if (result.plan !== undefined) return send(reply, result.plan);
+  if (result.plan !== undefined) return send(reply, result.plan, join);
   const headers = result.headers;
-  if (headers !== undefined) setHeaders(reply, headers);
+  if (headers !== undefined) setHeaders(reply, headers, join);
   const onResponse = result.onResponse;
   if (onResponse !== undefined) {
     const raw = reply.raw;

@@ -48,23 +48,27 @@ class KoaFacts implements RequestFacts {
   }
 }
 
-function setHeaders(ctx: Context, headers: Record<string, string>): void {
-  for (const name in headers) ctx.set(name, joinHeaderValue(ctx.response.get(name), headers[name]!));
+/** `join`: another guard may have set rate-limit headers already (its lists are kept, see joinHeaderValue). */
+function setHeaders(ctx: Context, headers: Record<string, string>, join: boolean): void {
+  const res = ctx.res;
+  if (join) for (const name in headers) res.setHeader(name, joinHeaderValue(res.getHeader(name), headers[name]!));
+  else for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
-function send(ctx: Context, plan: ResponsePlan): void {
+function send(ctx: Context, plan: ResponsePlan, join = true): void {
   ctx.status = plan.status;
-  setHeaders(ctx, plan.headers);
+  setHeaders(ctx, plan.headers, join);
   ctx.body = plan.body ?? '';
 }
 
 function apply(result: GuardResult, ctx: Context, next: Next): Promise<unknown> | undefined {
+  const join = ctx.state.rateLimit !== undefined;
   if (result.info !== undefined) ctx.state.rateLimit = result.info;
   if (result.plan !== undefined) {
-    send(ctx, result.plan);
+    send(ctx, result.plan, join);
     return undefined;
   }
-  if (result.headers !== undefined) setHeaders(ctx, result.headers);
+  if (result.headers !== undefined) setHeaders(ctx, result.headers, join);
   const onResponse = result.onResponse;
   if (onResponse !== undefined) {
     const res = ctx.res;

@@ -175,6 +175,8 @@ export class Guard<Req = unknown> {
   private readonly namespaces = new Set<string>();
   private readonly seenLimiters = new Set<Limiter>();
   private readonly nearThreshold: number;
+  /** One static limiter that holds no slot, no penalty box, no refund by status: the admission path needs no state. */
+  private readonly fastPath: boolean;
   readonly options: RateLimitOptions<Req>;
   private warned = false;
 
@@ -227,6 +229,12 @@ export class Guard<Req = unknown> {
     if (typeof this.clock !== 'object' || typeof this.clock.now !== 'function') {
       throw new ConfigError('clock', 'a Clock with now() and sleep()', options.clock);
     }
+    this.fastPath =
+      this.limiters?.length === 1 &&
+      this.box === undefined &&
+      !this.skipSuccessful &&
+      !this.skipFailed &&
+      !this.limiters[0]!.policies.some((policy) => policy.algorithm === 'concurrency');
   }
 
   /** Evaluates one request. Throws (or rejects) only with errors of the user's own callbacks (key, skip, cost...). */
@@ -292,11 +300,54 @@ export class Guard<Req = unknown> {
       namespace = `route:${facts.routeId}|`;
       if (!this.namespaces.has(namespace) && this.namespaces.size < 1024) this.namespaces.add(namespace);
     }
-    const run = new Evaluation(this, facts, request, key, namespace === '' ? key : namespace + key, cost, limiters);
+    const storeKey = namespace === '' ? key : namespace + key;
+    if (this.fastPath && limiters === this.limiters) {
+      let decision: Decision | Promise<Decision> | undefined;
+      try {
+        decision = limiters[0]!.decide(storeKey, cost);
+      } catch {
+        // The full path asks again and answers the failure by failMode.
+        decision = undefined;
+      }
+      if (decision !== undefined && !isPromise(decision) && decision.allowed && !decision.degraded) {
+        return this.admitted(request, key, cost, decision);
+      }
+      const run = new Evaluation(this, facts, request, key, storeKey, cost, limiters);
+      return decision === undefined ? run.decide(0) : run.settle(0, decision);
+    }
+    const run = new Evaluation(this, facts, request, key, storeKey, cost, limiters);
     if (this.box === undefined) return run.decide(0);
     const blockedMs = this.box.check(storeOf(limiters[0]), run.storeKey, this.clock.now());
     if (isPromise(blockedMs)) return Promise.resolve(blockedMs).then((ms) => (ms > 0 ? run.blocked(ms) : run.decide(0)));
     return blockedMs > 0 ? run.blocked(blockedMs) : run.decide(0);
+  }
+
+  /** The common admission by one limiter, without an Evaluation. */
+  private admitted(request: Req, key: string, cost: number, decision: Decision): GuardResult {
+    const decisions = [decision];
+    const info: RateLimitInfo = {
+      key,
+      allowed: true,
+      limit: decision.limit,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: 0,
+      policy: decision.policy,
+      decisions,
+      blocked: false,
+      cost,
+    };
+    if (this.options.onNearLimit !== undefined && this.nearCrossed(decision, cost)) this.callHook(this.options.onNearLimit, request, info);
+    return { plan: undefined, headers: this.headersFor(decisions, this.limiters!), info, onResponse: undefined };
+  }
+
+  /** The rate-limit headers of the configured mode (undefined for none). */
+  headersFor(decisions: readonly Decision[], limiters: readonly Limiter[]): HeaderPairs | undefined {
+    const mode = this.headersMode;
+    if (mode === false) return undefined;
+    const headers: HeaderPairs = {};
+    writeRateLimitHeaders(mode, decisions, headers, mode === 'legacy' ? this.clock.now() : 0, this.policyHeaderValue(limiters));
+    return headers;
   }
 
   /** Runs a hook without letting it break the request: errors (sync or async) go to onError. */
@@ -379,27 +430,31 @@ class Evaluation<Req> {
   decide(from: number): GuardResult | Promise<GuardResult> {
     const limiters = this.limiters;
     for (let i = from; i < limiters.length; i++) {
-      const limiter = limiters[i]!;
       let decision: Decision | Promise<Decision>;
       try {
-        decision = limiter.decide(this.storeKey, this.cost);
+        decision = limiters[i]!.decide(this.storeKey, this.cost);
       } catch (error) {
         if (isConfigError(error)) throw error;
         if (this.failure(error)) return this.finish();
         continue;
       }
-      if (isPromise(decision)) {
-        return this.guard.timeout(Promise.resolve(decision)).then(
-          (resolved) => (this.accept(limiter, resolved) ? this.decide(i + 1) : this.finish()),
-          (error: unknown) => {
-            if (isConfigError(error)) throw error;
-            return this.failure(error) ? this.finish() : this.decide(i + 1);
-          },
-        );
-      }
-      if (!this.accept(limiter, decision)) return this.finish();
+      if (isPromise(decision)) return this.settle(i, decision);
+      if (!this.accept(limiters[i]!, decision)) return this.finish();
     }
     return this.finish();
+  }
+
+  /** Takes limiter `i`'s decision (waiting for it if it is a promise), then goes on with the next limiter. */
+  settle(i: number, decision: Decision | Promise<Decision>): GuardResult | Promise<GuardResult> {
+    const limiter = this.limiters[i]!;
+    if (!isPromise(decision)) return this.accept(limiter, decision) ? this.decide(i + 1) : this.finish();
+    return this.guard.timeout(Promise.resolve(decision)).then(
+      (resolved) => (this.accept(limiter, resolved) ? this.decide(i + 1) : this.finish()),
+      (error: unknown) => {
+        if (isConfigError(error)) throw error;
+        return this.failure(error) ? this.finish() : this.decide(i + 1);
+      },
+    );
   }
 
   /** A refusal by the penalty box: no limiter is asked. */
@@ -519,12 +574,7 @@ class Evaluation<Req> {
 
   /** Go on with the request; `admitted` is false in shadow mode for a request that would have been refused. */
   private proceed(info: RateLimitInfo, admitted: boolean): GuardResult {
-    const guard = this.guard;
-    let headers: HeaderPairs | undefined;
-    if (guard.headersMode !== false) {
-      headers = {};
-      writeRateLimitHeaders(guard.headersMode, info.decisions, headers, guard.clock.now(), guard.policyHeaderValue(this.limiters));
-    }
+    const headers = this.guard.headersFor(info.decisions, this.limiters);
     return { plan: undefined, headers, info, onResponse: admitted ? this.responseCallback() : undefined };
   }
 
@@ -550,10 +600,7 @@ class Evaluation<Req> {
 
   private reject(info: RateLimitInfo, decisions: readonly Decision[], blocked: boolean): GuardResult | Promise<GuardResult> {
     const guard = this.guard;
-    const headers: HeaderPairs = {};
-    if (guard.headersMode !== false) {
-      writeRateLimitHeaders(guard.headersMode, decisions, headers, guard.clock.now(), guard.policyHeaderValue(this.limiters));
-    }
+    const headers: HeaderPairs = guard.headersFor(decisions, this.limiters) ?? {};
     const retryAfter = retryAfterSeconds(info);
     headers['Retry-After'] = String(retryAfter);
     const { message, onLimited } = guard.options;

@@ -76,6 +76,18 @@ function sfString(value: string): string {
   return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** Policy names as structured-field strings, computed once per policy (policies are long-lived objects). */
+const quotedNames = new WeakMap<PolicyInfo, string>();
+
+function quotedName(policy: PolicyInfo): string {
+  let quoted = quotedNames.get(policy);
+  if (quoted === undefined) {
+    quoted = sfString(policy.name);
+    quotedNames.set(policy, quoted);
+  }
+  return quoted;
+}
+
 function windowSeconds(policy: PolicyInfo): number {
   return Math.max(1, toSeconds(policy.windowMs));
 }
@@ -85,10 +97,10 @@ function windowSeconds(policy: PolicyInfo): number {
  * window (its lease is not one); a policy whose window is unknown gets no w either.
  */
 function policyItem(policy: PolicyInfo): string {
-  if (policy.algorithm === 'concurrency') return `${sfString(policy.name)};q=${policy.limit};qu="concurrent-requests"`;
+  if (policy.algorithm === 'concurrency') return `${quotedName(policy)};q=${policy.limit};qu="concurrent-requests"`;
   return policy.windowMs > 0
-    ? `${sfString(policy.name)};q=${policy.limit};w=${windowSeconds(policy)}`
-    : `${sfString(policy.name)};q=${policy.limit}`;
+    ? `${quotedName(policy)};q=${policy.limit};w=${windowSeconds(policy)}`
+    : `${quotedName(policy)};q=${policy.limit}`;
 }
 
 /** The RateLimit-Policy value for a set of policies (constant for a set of limiters: callers may cache it). */
@@ -105,21 +117,31 @@ function effectiveWindowSeconds(decision: Decision): number {
 
 /** 'ietf': RateLimit-Policy lists every policy, RateLimit every policy's state. */
 export function ietfHeaders(decisions: readonly Decision[], out: HeaderPairs, policyValue?: string): void {
-  const flat = flattenDecisions(decisions);
-  let rateLimit = '';
-  for (const decision of flat) {
-    rateLimit += `${rateLimit ? ', ' : ''}${sfString(decision.policy.name)};r=${decision.remaining};t=${effectiveWindowSeconds(decision)}`;
-  }
-  out['RateLimit-Policy'] = policyValue ?? ietfPolicyValue(flat.map((decision) => decision.policy));
-  out['RateLimit'] = rateLimit;
+  listHeaders(decisions, out, policyValue, effectiveWindowSeconds);
 }
 
 /** 'draft-8': the same list syntax, with t the seconds until the quota is full again (as express-rate-limit). */
 export function draft8Headers(decisions: readonly Decision[], out: HeaderPairs, policyValue?: string): void {
+  listHeaders(decisions, out, policyValue, (decision) => toSeconds(decision.resetMs));
+}
+
+function listHeaders(
+  decisions: readonly Decision[],
+  out: HeaderPairs,
+  policyValue: string | undefined,
+  seconds: (decision: Decision) => number,
+): void {
+  const single = decisions.length === 1 && decisions[0]!.members === undefined ? decisions[0]! : undefined;
+  if (single !== undefined) {
+    // The common case, without building lists.
+    out['RateLimit-Policy'] = policyValue ?? policyItem(single.policy);
+    out['RateLimit'] = `${quotedName(single.policy)};r=${single.remaining};t=${seconds(single)}`;
+    return;
+  }
   const flat = flattenDecisions(decisions);
   let rateLimit = '';
   for (const decision of flat) {
-    rateLimit += `${rateLimit ? ', ' : ''}${sfString(decision.policy.name)};r=${decision.remaining};t=${toSeconds(decision.resetMs)}`;
+    rateLimit += `${rateLimit ? ', ' : ''}${quotedName(decision.policy)};r=${decision.remaining};t=${seconds(decision)}`;
   }
   out['RateLimit-Policy'] = policyValue ?? ietfPolicyValue(flat.map((decision) => decision.policy));
   out['RateLimit'] = rateLimit;
