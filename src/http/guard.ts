@@ -483,10 +483,7 @@ class Evaluation<Req> {
       const cause = (limiter as { lastStoreError?: unknown }).lastStoreError;
       this.guard.reportError(cause ?? new StoreUnavailableError(`Limiter "${limiter.name}" decided without its store`), this.request);
       if (failMode === 'closed') {
-        if (decision.allowed) {
-          this.decisions.push(decision);
-          this.deciders.push(limiter);
-        }
+        // A degraded admission was not recorded by the store: there is nothing to refund.
         this.failed = true;
         return false;
       }

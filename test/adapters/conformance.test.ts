@@ -10,12 +10,11 @@ import {
   slidingWindow,
   tokenBucket,
   type Decision,
-  type DecideCall,
-  type Policy,
   type Store,
   type TokenBucketOptions,
 } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { failingStore } from '../support/failing-store.js';
 import { drivers, type AppSpec, type Driver, type RunningApp } from './drivers/index.js';
 
 interface Reply {
@@ -39,28 +38,8 @@ async function call(app: RunningApp, path: string, headers: Record<string, strin
 
 /** A store whose every decision fails: thrown synchronously, rejected, or never answered. */
 function brokenStore(how: 'throw' | 'reject' | 'hang'): Store {
-  const fail = (): never => {
-    throw new Error('store is down');
-  };
-  return {
-    kind: 'broken',
-    synchronous: how === 'throw',
-    decide(_policy: Policy, _key: string, _call: DecideCall): Decision | Promise<Decision> {
-      if (how === 'throw') fail();
-      if (how === 'reject') return Promise.reject(new Error('store is down'));
-      return new Promise<Decision>(() => undefined);
-    },
-    decideAll: fail,
-    inspect: fail,
-    refund: () => undefined,
-    reset: () => undefined,
-    get: async () => undefined,
-    set: async () => undefined,
-    incr: async () => 0,
-    decr: async () => 0,
-    delete: async () => false,
-    exists: async () => false,
-  };
+  if (how !== 'hang') return failingStore(how === 'reject', 'store is down');
+  return { ...failingStore(true), decide: () => new Promise<Decision>(() => undefined) };
 }
 
 describe.each(drivers)('conformance: $name', (driver: Driver) => {

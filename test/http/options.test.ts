@@ -1,20 +1,15 @@
 /** Every bad option of rateLimit() is a ConfigError at construction, naming the field (one test per option). */
 import { describe, expect, it } from 'vitest';
+import { configErrorField } from '../support/config-error.js';
 import { ConfigError, composite, concurrency, createGuard, memoryStore, tokenBucket, type RateLimitOptions } from '../../src/index.js';
 
 const limiter = tokenBucket({ rate: 1, store: memoryStore({ sweepInterval: 0 }) });
 const build = (options: Record<string, unknown>) => () => createGuard({ limiter, ...options } as RateLimitOptions);
 
 function rejects(options: Record<string, unknown>, field: string | RegExp): void {
-  let caught: unknown;
-  try {
-    build(options)();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ConfigError);
-  if (typeof field === 'string') expect((caught as ConfigError).field).toBe(field);
-  else expect((caught as ConfigError).field).toMatch(field);
+  const received = configErrorField(build(options));
+  if (typeof field === 'string') expect(received).toBe(field);
+  else expect(received).toMatch(field);
 }
 
 describe('rateLimit options', () => {
