@@ -302,18 +302,14 @@ export class Guard<Req = unknown> {
     }
     const storeKey = namespace === '' ? key : namespace + key;
     if (this.fastPath && limiters === this.limiters) {
-      let decision: Decision | Promise<Decision> | undefined;
+      let decision: Decision | Promise<Decision>;
       try {
         decision = limiters[0]!.decide(storeKey, cost);
-      } catch {
-        // The full path asks again and answers the failure by failMode.
-        decision = undefined;
+      } catch (error) {
+        return new Evaluation(this, facts, request, key, storeKey, cost, limiters).afterError(0, error);
       }
-      if (decision !== undefined && !isPromise(decision) && decision.allowed && !decision.degraded) {
-        return this.admitted(request, key, cost, decision);
-      }
-      const run = new Evaluation(this, facts, request, key, storeKey, cost, limiters);
-      return decision === undefined ? run.decide(0) : run.settle(0, decision);
+      if (!isPromise(decision) && decision.allowed && !decision.degraded) return this.admitted(request, key, cost, decision);
+      return new Evaluation(this, facts, request, key, storeKey, cost, limiters).settle(0, decision);
     }
     const run = new Evaluation(this, facts, request, key, storeKey, cost, limiters);
     if (this.box === undefined) return run.decide(0);
@@ -434,9 +430,7 @@ class Evaluation<Req> {
       try {
         decision = limiters[i]!.decide(this.storeKey, this.cost);
       } catch (error) {
-        if (isConfigError(error)) throw error;
-        if (this.failure(error)) return this.finish();
-        continue;
+        return this.afterError(i, error);
       }
       if (isPromise(decision)) return this.settle(i, decision);
       if (!this.accept(limiters[i]!, decision)) return this.finish();
@@ -450,11 +444,14 @@ class Evaluation<Req> {
     if (!isPromise(decision)) return this.accept(limiter, decision) ? this.decide(i + 1) : this.finish();
     return this.guard.timeout(Promise.resolve(decision)).then(
       (resolved) => (this.accept(limiter, resolved) ? this.decide(i + 1) : this.finish()),
-      (error: unknown) => {
-        if (isConfigError(error)) throw error;
-        return this.failure(error) ? this.finish() : this.decide(i + 1);
-      },
+      (error: unknown) => this.afterError(i, error),
     );
+  }
+
+  /** Limiter `i` failed: a ConfigError is the caller's bug and is passed on; anything else is a store failure. */
+  afterError(i: number, error: unknown): GuardResult | Promise<GuardResult> {
+    if (isConfigError(error)) throw error;
+    return this.failure(error) ? this.finish() : this.decide(i + 1);
   }
 
   /** A refusal by the penalty box: no limiter is asked. */
