@@ -306,12 +306,12 @@ export class Guard<Req = unknown> {
       try {
         decision = limiters[0]!.decide(storeKey, cost);
       } catch (error) {
-        return new Evaluation(this, facts, request, key, storeKey, cost, limiters).afterError(0, error);
+        return new Evaluation(this, request, key, storeKey, cost, limiters).afterError(0, error);
       }
       if (!isPromise(decision) && decision.allowed && !decision.degraded) return this.admitted(request, key, cost, decision);
-      return new Evaluation(this, facts, request, key, storeKey, cost, limiters).settle(0, decision);
+      return new Evaluation(this, request, key, storeKey, cost, limiters).settle(0, decision);
     }
-    const run = new Evaluation(this, facts, request, key, storeKey, cost, limiters);
+    const run = new Evaluation(this, request, key, storeKey, cost, limiters);
     if (this.box === undefined) return run.decide(0);
     const blockedMs = this.box.check(storeOf(limiters[0]), run.storeKey, this.clock.now());
     if (isPromise(blockedMs)) return Promise.resolve(blockedMs).then((ms) => (ms > 0 ? run.blocked(ms) : run.decide(0)));
@@ -415,7 +415,6 @@ class Evaluation<Req> {
 
   constructor(
     private readonly guard: Guard<Req>,
-    private readonly facts: RequestFacts,
     private readonly request: Req,
     private readonly key: string,
     readonly storeKey: string,
