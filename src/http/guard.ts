@@ -314,7 +314,14 @@ export class Guard<Req = unknown> {
     const run = new Evaluation(this, request, key, storeKey, cost, limiters);
     if (this.box === undefined) return run.decide(0);
     const blockedMs = this.box.check(storeOf(limiters[0]), run.storeKey, this.clock.now());
-    if (isPromise(blockedMs)) return Promise.resolve(blockedMs).then((ms) => (ms > 0 ? run.blocked(ms) : run.decide(0)));
+    if (isPromise(blockedMs)) {
+      // A store that does not answer about blocks is treated as "not blocked", like any failed block read.
+      const checked = this.timeout(Promise.resolve(blockedMs)).catch((error: unknown) => {
+        this.reportError(error, request);
+        return 0;
+      });
+      return checked.then((ms) => (ms > 0 ? run.blocked(ms) : run.decide(0)));
+    }
     return blockedMs > 0 ? run.blocked(blockedMs) : run.decide(0);
   }
 

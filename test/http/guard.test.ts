@@ -302,3 +302,22 @@ describe('errorResponsePlan', () => {
     expect(errorResponsePlan(foreign)?.status).toBe(503);
   });
 });
+
+describe('guard timeouts', () => {
+  it('a penalty-box read that never answers counts as not blocked after the timeout', async () => {
+    const errors: unknown[] = [];
+    const hanging = memoryStore({ sweepInterval: 0 }) as unknown as Store;
+    const asyncStore = new Proxy(hanging, {
+      get: (target, name) => {
+        if (name === 'synchronous') return false;
+        if (name === 'get') return () => new Promise(() => undefined);
+        return Reflect.get(target, name, target);
+      },
+    }) as Store;
+    const guard = createGuard({ limiter: tokenBucket({ rate: 5, store: asyncStore }), blockFor: '1m', timeout: 30, onError: (error) => errors.push(error) });
+    const result = await guard.evaluate(facts(), request());
+    expect(result.plan).toBeUndefined();
+    expect(result.info?.remaining).toBe(4);
+    expect((errors[0] as Error).name).toBe('StoreUnavailableError');
+  });
+});
