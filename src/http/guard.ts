@@ -255,10 +255,9 @@ export class Guard<Req = unknown> {
     const work: Promise<void>[] = [];
     for (const namespace of namespaces) {
       const storeKey = namespace + key;
-      for (const limiter of this.seenLimiters) work.push(limiter.reset(storeKey));
-      if (this.box) {
-        const stores = new Set<Store | undefined>([...this.seenLimiters].map(storeOf));
-        for (const store of stores) work.push(this.box.clear(store, storeKey));
+      for (const limiter of this.seenLimiters) {
+        work.push(limiter.reset(storeKey));
+        if (this.box) work.push(this.box.clear(storeOf(limiter), blockKey(limiter, storeKey)));
       }
     }
     await Promise.all(work);
@@ -313,7 +312,7 @@ export class Guard<Req = unknown> {
     }
     const run = new Evaluation(this, request, key, storeKey, cost, limiters);
     if (this.box === undefined) return run.decide(0);
-    const blockedMs = this.box.check(storeOf(limiters[0]), run.storeKey, this.clock.now());
+    const blockedMs = this.box.check(storeOf(limiters[0]), blockKey(limiters[0]!, storeKey), this.clock.now());
     if (isPromise(blockedMs)) {
       // A store that does not answer about blocks is treated as "not blocked", like any failed block read.
       const checked = this.timeout(Promise.resolve(blockedMs)).catch((error: unknown) => {
@@ -521,7 +520,8 @@ class Evaluation<Req> {
     let blocked = false;
     let effective = driving;
     if (guard.box !== undefined) {
-      const blockMs = guard.box.offend(storeOf(this.deciders[this.deciders.length - 1]), this.storeKey, guard.clock.now());
+      const first = this.limiters[0]!;
+      const blockMs = guard.box.offend(storeOf(first), blockKey(first, this.storeKey), guard.clock.now());
       if (blockMs > driving.retryAfterMs || !Number.isFinite(driving.retryAfterMs)) {
         blocked = true;
         effective = { ...driving, retryAfterMs: blockMs, resetMs: Math.max(driving.resetMs, blockMs) };
@@ -709,6 +709,11 @@ export function checkErrorMappingOptions(options: ErrorMappingOptions | undefine
 
 export function createGuard<Req>(options: RateLimitOptions<Req>, extraOptionNames?: readonly string[]): Guard<Req> {
   return new Guard(options, extraOptionNames);
+}
+
+/** Blocks live in the first limiter's store, per limiter name, so unrelated apps on one Redis do not share them. */
+function blockKey(limiter: Limiter, storeKey: string): string {
+  return `${limiter.name}|${storeKey}`;
 }
 
 function storeOf(limiter: Limiter | undefined): Store | undefined {

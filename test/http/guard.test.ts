@@ -213,11 +213,14 @@ describe('guard', () => {
     // Two stores over one backing map, as two processes over one Redis: asynchronous, so the guard must ask.
     const shared = (): Store =>
       new Proxy(backing, { get: (target, name) => (name === 'synchronous' ? false : Reflect.get(target, name, target)) }) as Store;
-    const processA = createGuard({ limiter: tokenBucket({ rate: 1, per: '1m', store: shared(), clock }), blockFor: '10m', clock });
-    const processB = createGuard({ limiter: tokenBucket({ rate: 100, per: '1s', store: shared(), clock }), blockFor: '10m', clock });
+    const processA = createGuard({ limiter: tokenBucket({ rate: 1, per: '1m', name: 'api', store: shared(), clock }), blockFor: '10m', clock });
+    const processB = createGuard({ limiter: tokenBucket({ rate: 1, per: '1m', name: 'api', store: shared(), clock }), blockFor: '10m', clock });
+    const otherApp = createGuard({ limiter: tokenBucket({ rate: 1, per: '1m', name: 'other', store: shared(), clock }), blockFor: '10m', clock });
     await processA.evaluate(facts(), request());
     expect((await processA.evaluate(facts(), request())).plan?.headers['Retry-After']).toBe('600');
     await new Promise((resolve) => setImmediate(resolve));
+    clock.set(clock.now() + 120_000); // the bucket is full again; only the block refuses
+    expect((await otherApp.evaluate(facts(), request())).plan).toBeUndefined();
     const refused = await processB.evaluate(facts(), request());
     expect(refused.plan?.status).toBe(429);
     expect(refused.info?.blocked).toBe(true);
