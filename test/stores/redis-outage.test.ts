@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import { isStoreUnavailableError, redisStore, tokenBucket, type Decision, type PolicyLimiter, type RedisStore } from '../../src/index.js';
 import { numericState, startRedis, type RedisServer } from '../support/redis.js';
 
-const TIMEOUT_MS = 100;
+const TIMEOUT_MS = 250;
 /** Scheduling noise allowed on top of the timeout on a loaded 2-core machine. */
-const LATENCY_MARGIN_MS = 80;
+const LATENCY_MARGIN_MS = 250;
 
 let server: RedisServer;
 const unhandled: unknown[] = [];
@@ -166,7 +166,8 @@ describe('redisStore when Redis fails', () => {
     const startedAt = performance.now();
     const decision = await limiter.consume('k');
     expect(decision).toMatchObject({ allowed: true, degraded: true });
-    expect(performance.now() - startedAt).toBeLessThan(50);
+    // Half of the 5 s timeout at most: it failed at once rather than waiting for the timeout.
+    expect(performance.now() - startedAt).toBeLessThan(2_500);
     await expect(store.get('x')).rejects.toSatisfy(isStoreUnavailableError);
     await server.restart();
     await until(() => client.status === 'ready');
