@@ -47,7 +47,7 @@ describe('the Redis test harness', () => {
     expect(await client.config('GET', 'bind')).toEqual(['bind', '127.0.0.1']);
   });
 
-  for (const death of ['throw', 'exit'] as const) {
+  for (const death of ['throw', 'exit', 'signal'] as const) {
     it(`leaves no redis-server behind when the test process dies (${death})`, () => {
       const result = spawnSync(process.execPath, ['--import', 'tsx', childScript, death], { encoding: 'utf8', timeout: 30_000 });
       expect(result.status).not.toBe(0);
