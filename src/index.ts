@@ -84,3 +84,11 @@ export {
   type RedisStoreOptions,
   type RedisStoreClock,
 } from './stores/redis.js';
+export {
+  hybridStore,
+  HybridStore,
+  PROBE_KEY,
+  type HybridStoreOptions,
+  type HybridStoreStats,
+  type HybridMode,
+} from './stores/hybrid.js';
