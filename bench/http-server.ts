@@ -15,12 +15,21 @@ const BODY = 'hello world';
 /** allow: a limit no run reaches; deny: one request per hour, so every request after the first is refused. */
 const limitFor = (mode: string) => (mode === 'deny' ? 1 : 1e9);
 
+/** sluice's limiter: a fixed window like the peers' (all four count requests in fixed windows), on the memory store. */
+async function sluiceLimiter(limit: number) {
+  const { fixedWindow, memoryStore } = await import('../src/index.js');
+  return fixedWindow({ limit, window: WINDOW_MS, store: memoryStore() });
+}
+
 async function express(limiter: LimiterKind, limit: number): Promise<Server> {
   const { default: createApp } = await import('express');
   const app = createApp();
   if (limiter === 'peer') {
     const { rateLimit } = await import('express-rate-limit');
     app.use(rateLimit({ windowMs: WINDOW_MS, limit }));
+  } else if (limiter === 'sluice') {
+    const { rateLimit } = await import('../adapters/express/index.js');
+    app.use(rateLimit({ limiter: await sluiceLimiter(limit) }));
   }
   app.get('/', (_req, res) => {
     res.send(BODY);
@@ -36,6 +45,9 @@ async function fastify(limiter: LimiterKind, limit: number): Promise<Server> {
   if (limiter === 'peer') {
     const { default: fastifyRateLimit } = await import('@fastify/rate-limit');
     await app.register(fastifyRateLimit, { max: limit, timeWindow: WINDOW_MS });
+  } else if (limiter === 'sluice') {
+    const { default: sluicePlugin } = await import('../adapters/fastify/index.js');
+    await app.register(sluicePlugin, { limiter: await sluiceLimiter(limit) });
   }
   app.get('/', async () => BODY);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -48,6 +60,9 @@ async function koa(limiter: LimiterKind, limit: number): Promise<Server> {
   if (limiter === 'peer') {
     const { default: ratelimit } = await import('koa-ratelimit');
     app.use(ratelimit({ driver: 'memory', db: new Map(), duration: WINDOW_MS, max: limit, id: (ctx) => ctx.ip }));
+  } else if (limiter === 'sluice') {
+    const { rateLimit } = await import('../adapters/koa/index.js');
+    app.use(rateLimit({ limiter: await sluiceLimiter(limit) }));
   }
   app.use((ctx) => {
     ctx.body = BODY;
@@ -65,6 +80,9 @@ async function hono(limiter: LimiterKind, limit: number): Promise<Server> {
   if (limiter === 'peer') {
     const { rateLimiter } = await import('hono-rate-limiter');
     app.use(rateLimiter({ windowMs: WINDOW_MS, limit, keyGenerator: (c) => getConnInfo(c).remote.address ?? '' }));
+  } else if (limiter === 'sluice') {
+    const { rateLimit } = await import('../adapters/hono/index.js');
+    app.use(rateLimit({ limiter: await sluiceLimiter(limit), getConnInfo }));
   }
   app.get('/', (c) => c.text(BODY));
   return new Promise((resolve) => {

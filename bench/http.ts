@@ -8,7 +8,7 @@ import { Child, benchDir } from './lib/child.js';
 import type { Sample } from './lib/contender.js';
 import type { BenchGroup, GroupContext } from './lib/group.js';
 import { pick } from './lib/group.js';
-import { pendingGoal } from './lib/goals.js';
+import { pendingGoal, ratioGoal } from './lib/goals.js';
 import type { Goal, Row } from './lib/report.js';
 import { rotate, throughputRows, type Sampler } from './lib/rotation.js';
 import { summarize } from './lib/stats.js';
@@ -145,6 +145,14 @@ export const group: BenchGroup = {
         await Promise.all(children.map((child) => child.stop()));
       }
     }
+    for (const framework of FRAMEWORKS.filter((name) => !missing.includes(name))) {
+      const comparison = `${framework}: hello world, every request allowed`;
+      const contender = `${framework} + sluice`;
+      goals.push(
+        ratioGoal(rows, { id: `http.${framework}.overhead`, text: `${contender} within 5% of bare req/s`, comparison, contender, vs: `${framework} bare`, atLeast: 0.95 }),
+        ratioGoal(rows, { id: `http.${framework}.peer`, text: `${contender} faster than ${PEERS[framework]}`, comparison, contender, vs: `${framework} + ${PEERS[framework]}`, atLeast: 1.0000001 }),
+      );
+    }
     for (const framework of missing) {
       goals.push(
         pendingGoal(`http.${framework}.overhead`, `${framework} + sluice within 5% of bare req/s`, `the ${framework} adapter has not landed on main`),
@@ -154,7 +162,8 @@ export const group: BenchGroup = {
     const notes = [
       `autocannon with ${CONNECTIONS} connections, no pipelining, GET / answered "hello world"; every server in its own process, loaded one at a time in rotation. ` +
         'CPU/op is the server process\'s CPU time per request. autocannon shares the machine with the server, so absolute req/s is a floor.',
-      'Limiters are keyed by client IP (one client here) with the library defaults otherwise; "allowed" uses a limit of 1e9 per hour, the 429 path a limit of 1 per hour.',
+      'Limiters are keyed by client IP (one client here) with the library defaults otherwise (headers included); "allowed" uses a limit of 1e9 per hour, the 429 path a limit of 1 per hour. ' +
+        "sluice runs fixedWindow({ limit, window: '1h' }) on a memory store through its adapter's rateLimit() (Fastify: the plugin), like the peers' fixed windows.",
     ];
     return { title: 'HTTP servers: bare vs sluice vs the usual limiter', rows, goals, notes };
   },
