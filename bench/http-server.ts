@@ -17,8 +17,8 @@ const limitFor = (mode: string) => (mode === 'deny' ? 1 : 1e9);
 
 /** sluice's limiter: a fixed window like the peers' (all four count requests in fixed windows), on the memory store. */
 async function sluiceLimiter(limit: number) {
-  const { fixedWindow, memoryStore } = await import('../src/index.js');
-  return fixedWindow({ limit, window: WINDOW_MS, store: memoryStore() });
+  const { sluice } = await import('./lib/sluice.js');
+  return sluice.fixedWindow({ limit, window: WINDOW_MS, store: sluice.memoryStore() });
 }
 
 async function express(limiter: LimiterKind, limit: number): Promise<Server> {
@@ -28,7 +28,7 @@ async function express(limiter: LimiterKind, limit: number): Promise<Server> {
     const { rateLimit } = await import('express-rate-limit');
     app.use(rateLimit({ windowMs: WINDOW_MS, limit }));
   } else if (limiter === 'sluice') {
-    const { rateLimit } = await import('../adapters/express/index.js');
+    const { rateLimit } = await (await import('./lib/sluice.js')).adapter('express');
     app.use(rateLimit({ limiter: await sluiceLimiter(limit) }));
   }
   app.get('/', (_req, res) => {
@@ -46,7 +46,7 @@ async function fastify(limiter: LimiterKind, limit: number): Promise<Server> {
     const { default: fastifyRateLimit } = await import('@fastify/rate-limit');
     await app.register(fastifyRateLimit, { max: limit, timeWindow: WINDOW_MS });
   } else if (limiter === 'sluice') {
-    const { default: sluicePlugin } = await import('../adapters/fastify/index.js');
+    const { default: sluicePlugin } = await (await import('./lib/sluice.js')).adapter('fastify');
     await app.register(sluicePlugin, { limiter: await sluiceLimiter(limit) });
   }
   app.get('/', async () => BODY);
@@ -61,7 +61,7 @@ async function koa(limiter: LimiterKind, limit: number): Promise<Server> {
     const { default: ratelimit } = await import('koa-ratelimit');
     app.use(ratelimit({ driver: 'memory', db: new Map(), duration: WINDOW_MS, max: limit, id: (ctx) => ctx.ip }));
   } else if (limiter === 'sluice') {
-    const { rateLimit } = await import('../adapters/koa/index.js');
+    const { rateLimit } = await (await import('./lib/sluice.js')).adapter('koa');
     app.use(rateLimit({ limiter: await sluiceLimiter(limit) }));
   }
   app.use((ctx) => {
@@ -81,7 +81,7 @@ async function hono(limiter: LimiterKind, limit: number): Promise<Server> {
     const { rateLimiter } = await import('hono-rate-limiter');
     app.use(rateLimiter({ windowMs: WINDOW_MS, limit, keyGenerator: (c) => getConnInfo(c).remote.address ?? '' }));
   } else if (limiter === 'sluice') {
-    const { rateLimit } = await import('../adapters/hono/index.js');
+    const { rateLimit } = await (await import('./lib/sluice.js')).adapter('hono');
     app.use(rateLimit({ limiter: await sluiceLimiter(limit), getConnInfo }));
   }
   app.get('/', (c) => c.text(BODY));

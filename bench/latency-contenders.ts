@@ -1,7 +1,7 @@
 /** The contenders of the latency group: one decision at a time, each timed on its own. */
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import * as sluice from '../src/index.js';
+import { sluice } from './lib/sluice.js';
 import type { Contender } from './lib/contender.js';
 import { ipKeys } from './lib/keys.js';
 import { timedAwaitedLoop, timedSyncLoop } from './lib/latency.js';

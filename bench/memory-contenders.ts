@@ -5,7 +5,8 @@
  */
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { MemoryStore as ExpressMemoryStore } from 'express-rate-limit';
-import * as sluice from '../src/index.js';
+import type * as Sluice from '../src/index.js';
+import { sluice } from './lib/sluice.js';
 import type { Contender } from './lib/contender.js';
 import { ipKey, ipKeys } from './lib/keys.js';
 
@@ -37,7 +38,7 @@ interface Call<T> {
  * Options per sluice limiter: limits that admit everything, with refill slow enough that each key keeps its state
  * (a store drops a state once it is back to fresh, which would turn "1M tracked keys" into a churn of new keys).
  */
-export const SLUICE_LIMITERS: Record<string, (store: sluice.MemoryStore) => sluice.Limiter> = {
+export const SLUICE_LIMITERS: Record<string, (store: Sluice.MemoryStore) => Sluice.Limiter> = {
   tokenBucket: (store) => sluice.tokenBucket({ rate: 1, per: '1s', burst: LIMIT, store }),
   gcra: (store) => sluice.gcra({ rate: 1, per: '1s', burst: LIMIT, store }),
   leakyBucket: (store) => sluice.leakyBucket({ rate: 1, per: '1s', capacity: LIMIT, mode: 'police', store }),
@@ -163,13 +164,13 @@ export function bareMap({ keyCount }: MemoryParams): Contender {
 export function sluiceLimiter({ keyCount, algorithm = 'tokenBucket', api = 'consume', maxKeys }: MemoryParams): Contender {
   const store = sluice.memoryStore(maxKeys === undefined ? {} : { maxKeys });
   const limiter = SLUICE_LIMITERS[algorithm]!(store);
-  const call: Call<sluice.Decision> = { decide: (key) => limiter.consume(key), admitted: (decision) => decision.allowed };
+  const call: Call<Sluice.Decision> = { decide: (key) => limiter.consume(key), admitted: (decision) => decision.allowed };
   const measure: Contender['measure'] = (name, args) => {
     if (name === 'heapPerKey') return heapPerKey(call, (args as { count: number }).count);
     if (name === 'boundedHeap') return boundedHeap(limiter, store, args as BoundedHeapArgs);
     throw new Error(`unknown measurement ${name}`);
   };
-  if (api === 'decide') return syncLoop((key) => (limiter.decide(key) as sluice.Decision).allowed, keyCount, measure);
+  if (api === 'decide') return syncLoop((key) => (limiter.decide(key) as Sluice.Decision).allowed, keyCount, measure);
   return awaitedLoop(call, keyCount, measure);
 }
 
@@ -188,7 +189,7 @@ export interface BoundedHeapResult {
 }
 
 /** Decides `count` distinct keys on a store bounded by maxKeys; samples the heap to find its peak. */
-function boundedHeap(limiter: sluice.Limiter, store: sluice.MemoryStore, { count, checkpoint }: BoundedHeapArgs): BoundedHeapResult {
+function boundedHeap(limiter: Sluice.Limiter, store: Sluice.MemoryStore, { count, checkpoint }: BoundedHeapArgs): BoundedHeapResult {
   const base = settledHeapBytes();
   let peak = 0;
   let retainedAtCheckpoint = 0;

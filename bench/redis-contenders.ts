@@ -5,7 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import * as sluice from '../src/index.js';
+import type * as Sluice from '../src/index.js';
+import { sluice } from './lib/sluice.js';
 import type { Contender } from './lib/contender.js';
 import { ipKeys } from './lib/keys.js';
 
@@ -70,7 +71,7 @@ function inFlightLoop(decide: (key: string) => Promise<boolean>, { inFlight, key
   };
 }
 
-function sluiceLimiterOn(store: sluice.Store, limiter: RedisParams['limiter']): sluice.Limiter {
+function sluiceLimiterOn(store: Sluice.Store, limiter: RedisParams['limiter']): Sluice.Limiter {
   const tokenBucket = () => sluice.tokenBucket({ rate: 1, per: '1s', burst: LIMIT, store });
   const slidingWindow = () => sluice.slidingWindow({ limit: LIMIT, window: '1h', store });
   if (limiter === 'slidingWindow') return slidingWindow();

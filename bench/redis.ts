@@ -88,14 +88,24 @@ function benchmarkSampler(name: string, server: RedisServer, command: string[], 
         resolve({ rps, wallNs });
       });
     });
+  // redis-benchmark now and then gives up ("All clients disconnected") on a busy host: try a sample again.
+  const runWithRetry = async (count: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(count);
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  };
   return {
     name,
     async warm() {
-      const { rps } = await run(requests);
+      const { rps } = await runWithRetry(requests);
       requests = Math.max(1_000, Math.round((rps * sampleMs) / 1000));
     },
     async sample(): Promise<Sample> {
-      const { rps } = await run(requests);
+      const { rps } = await runWithRetry(requests);
       const ops = requests * decisionsPerCall;
       // redis-benchmark's own figure excludes its start-up; its CPU is not the application's, so none is given.
       return { ops, wallNs: (requests / rps) * 1e9, cpuNs: Number.NaN };

@@ -4,7 +4,7 @@
  */
 import CircuitBreaker from 'opossum';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker as cockatielBreaker, handleAll, retry as cockatielRetry } from 'cockatiel';
-import { circuitBreaker, retry, withRetry } from '../src/index.js';
+import { sluice } from './lib/sluice.js';
 import type { Contender } from './lib/contender.js';
 
 /** The protected operation: an async function that resolves at once. */
@@ -42,18 +42,18 @@ export function cockatielRetryPolicy(): Contender {
 }
 
 export function sluiceBreaker(): Contender {
-  const breaker = circuitBreaker({ failureThreshold: 5, resetTimeout: '10s' });
+  const breaker = sluice.circuitBreaker({ failureThreshold: 5, resetTimeout: '10s' });
   return loop(() => breaker.execute(work));
 }
 
 /** The wrapper made once, as a hot path would use it. */
 export function sluiceWithRetry(): Contender {
-  const wrapped = withRetry(work, { maxRetries: 3 });
+  const wrapped = sluice.withRetry(work, { maxRetries: 3 });
   return loop(wrapped);
 }
 
 /** retry(fn, options) per call: the options are checked on every call. */
 export function sluiceRetryPerCall(): Contender {
   const options = { maxRetries: 3 };
-  return loop(() => retry(work, options));
+  return loop(() => sluice.retry(work, options));
 }

@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- <group>...] [--quick] [--rounds N] [--no-write] [--json FILE]`
+ * `npm run bench [-- <group>...] [--quick] [--rounds N] [--no-write] [--json FILE] [--from-source]`
  *
  * Runs the benchmark groups (all by default), prints each group's table, saves a full run's results in
  * bench/results/<group>.json and rewrites the generated part of docs/benchmarks.md from every saved result.
- * A --quick run is a short smoke run: it prints but writes nothing unless --write is given.
+ * A full run first compiles sluice (tsc, into .bench-tmp/build) and measures that JavaScript, as users run it.
+ * A --quick run is a short smoke run from the TypeScript source: it prints but writes nothing unless --write.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { benchDir } from './lib/child.js';
 import type { BenchGroup, GroupContext } from './lib/group.js';
 import { machineFacts } from './lib/machine.js';
@@ -26,10 +28,11 @@ interface Arguments {
   rounds: number | undefined;
   write: boolean;
   json: string | undefined;
+  fromSource: boolean;
 }
 
 function parseArguments(argv: readonly string[]): Arguments {
-  const args: Arguments = { groups: [], quick: false, rounds: undefined, write: true, json: undefined };
+  const args: Arguments = { groups: [], quick: false, rounds: undefined, write: true, json: undefined, fromSource: false };
   let explicitWrite = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -38,17 +41,33 @@ function parseArguments(argv: readonly string[]): Arguments {
     else if (arg === '--write') explicitWrite = true;
     else if (arg === '--rounds') args.rounds = Number(argv[++i]);
     else if (arg === '--json') args.json = argv[++i];
+    else if (arg === '--from-source') args.fromSource = true;
     else if (arg in GROUPS) args.groups.push(arg);
-    else throw new Error(`Unknown argument "${arg}". Groups: ${Object.keys(GROUPS).join(', ')}; flags: --quick --rounds N --no-write --write --json FILE`);
+    else throw new Error(`Unknown argument "${arg}". Groups: ${Object.keys(GROUPS).join(', ')}; flags: --quick --rounds N --no-write --write --json FILE --from-source`);
   }
   if (args.rounds !== undefined && !(Number.isInteger(args.rounds) && args.rounds >= 1)) throw new Error('--rounds takes a whole number >= 1');
   if (args.quick && !explicitWrite) args.write = false;
+  if (args.quick) args.fromSource = true;
   if (explicitWrite) args.write = true;
   if (args.groups.length === 0) args.groups = Object.keys(GROUPS);
   return args;
 }
 
 const resultsDir = `${benchDir}results/`;
+const buildDir = `${benchDir}../.bench-tmp/build`;
+
+/** Compiles src/ and adapters/ as the package build does (ES modules), without declarations or maps. */
+function buildSluice(): void {
+  rmSync(buildDir, { recursive: true, force: true });
+  const tsc = `${benchDir}../node_modules/typescript/bin/tsc`;
+  execFileSync(
+    process.execPath,
+    [tsc, '-p', `${benchDir}../tsconfig.build.json`, '--outDir', buildDir, '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--declaration', 'false', '--sourceMap', 'false'],
+    { stdio: 'inherit' },
+  );
+  // Every child process (hosts, servers) reads this to load the build instead of the source.
+  process.env.SLUICE_BENCH_BUILD = buildDir;
+}
 const docsPage = `${benchDir}../docs/benchmarks.md`;
 
 function savedResults(): GroupResult[] {
@@ -60,6 +79,8 @@ function savedResults(): GroupResult[] {
 
 async function main(): Promise<void> {
   const args = parseArguments(process.argv.slice(2));
+  if (args.fromSource) delete process.env.SLUICE_BENCH_BUILD;
+  else buildSluice();
   const results: GroupResult[] = [];
   let failed = false;
   for (const name of args.groups) {
@@ -77,6 +98,7 @@ async function main(): Promise<void> {
       const result: GroupResult = {
         group: name,
         profile: args.quick ? 'quick' : 'full',
+        sluiceFrom: args.fromSource ? 'TypeScript source (tsx)' : 'compiled JavaScript (tsc)',
         rounds: context.rounds,
         machine,
         durationSec: (Date.now() - startMs) / 1000,

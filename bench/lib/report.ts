@@ -41,6 +41,8 @@ export interface GroupResult {
   group: string;
   title: string;
   profile: 'full' | 'quick';
+  /** What sluice ran as: its compiled JavaScript (a full run) or its TypeScript source through tsx. */
+  sluiceFrom?: string;
   rounds: number;
   machine: MachineFacts;
   durationSec: number;
@@ -171,7 +173,7 @@ export function groupMarkdown(result: GroupResult): string {
   const parts = [
     `### ${result.group}: ${result.title}`,
     '',
-    `Measured on ${describeMachine(result.machine)}; ${result.rounds} rounds in rotation` +
+    `Measured on ${describeMachine(result.machine)}; sluice as ${result.sluiceFrom ?? 'TypeScript source'}; ${result.rounds} rounds in rotation` +
       `${result.profile === 'quick' ? ' (quick smoke run: not representative)' : ''}; the group took ` +
       `${result.durationSec.toFixed(0)} s.`,
   ];
