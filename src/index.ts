@@ -17,3 +17,37 @@ export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+export {
+  MetricsRegistry,
+  MetricFamily,
+  metricsRegistry,
+  defaultRegistry,
+  isMetricsRegistry,
+  DEFAULT_SECONDS_BUCKETS,
+  DEFAULT_MAX_LABEL_SETS,
+  OVERFLOW_LABEL_VALUE,
+  type AnyMetric,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramOptions,
+  type LabelValues,
+  type MetricOptions,
+  type MetricSnapshot,
+  type MetricType,
+  type MetricsOption,
+  type MetricsRegistryOptions,
+  type SeriesSnapshot,
+} from './metrics/registry.js';
+export { CounterSeries, GaugeSeries, HistogramSeries, type Labels } from './metrics/series.js';
+export {
+  bridgeToPromClient,
+  metricsResponse,
+  prometheusHandler,
+  PROMETHEUS_CONTENT_TYPE,
+  type PromClientBridge,
+  type PromClientBridgeOptions,
+  type PromClientRegistryLike,
+} from './metrics/prometheus.js';
+export type { Logger, LogFields, LogLevel, LogMethod } from './metrics/logger.js';
+export { LIMITER_METRICS } from './metrics/limiter-metrics.js';

@@ -4,6 +4,9 @@
  */
 import { ConfigError, RateLimitExceededError, StoreUnavailableError, isSluiceError } from '../errors.js';
 import { checkKnownOptions, checkOneOf, checkString } from '../options.js';
+import { LimiterInstruments } from '../metrics/limiter-metrics.js';
+import { FailureRunLog, describeError, log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsRegistry } from '../metrics/registry.js';
 import { defaultStore } from '../stores/memory.js';
 import type { DecideCall, Store } from '../stores/store.js';
 import { parseDuration, systemClock, type Clock } from '../time.js';
@@ -40,6 +43,10 @@ export interface LimiterSettings {
   failMode: FailMode;
   name: string;
   prefix: string;
+  /** Undefined: metrics off. */
+  metrics: MetricsRegistry | undefined;
+  /** Undefined: silent. */
+  logger: Logger | undefined;
 }
 
 /** Validates the options every limiter takes; `extra` names the constructor's own options. */
@@ -64,6 +71,8 @@ export function limiterSettings(
     failMode: checkOneOf(options?.failMode ?? 'open', 'failMode', ['open', 'closed'] as const),
     name: options?.name === undefined ? defaultName : checkString(options.name, 'name'),
     prefix: options?.prefix === undefined ? 'sluice' : checkString(options.prefix, 'prefix'),
+    metrics: resolveMetrics(options?.metrics),
+    logger: resolveLogger(options?.logger),
   };
 }
 
@@ -107,6 +116,9 @@ export class PolicyLimiter implements Limiter {
   protected readonly failMode: FailMode;
   private readonly single: Policy | undefined;
   private readonly wakeups = new Set<() => void>();
+  private readonly instruments: LimiterInstruments;
+  private readonly logger: Logger | undefined;
+  private readonly storeFailures: FailureRunLog;
   private readonly counts = {
     accepted: 0,
     rejected: 0,
@@ -132,12 +144,18 @@ export class PolicyLimiter implements Limiter {
     this.failMode = settings.failMode;
     this.policies = policyList.map((policy) => policy.info);
     this.single = policyList.length === 1 ? policyList[0] : undefined;
-    this.onDecision = this.onDecision.bind(this);
+    this.instruments = new LimiterInstruments(settings.metrics, { limiter: this.name, store: this.store.kind }, this.policies);
+    this.logger = settings.logger;
+    this.storeFailures = new FailureRunLog(settings.logger, () => this.clock.now());
+    this.onStoreResult = this.onStoreResult.bind(this);
     this.onStoreError = this.onStoreError.bind(this);
   }
 
   decide(key: string, cost = 1): Decision | Promise<Decision> {
-    return this.run(checkKey(key), checkCost(cost), 0, this.behaviour.holdsSlots ? nextToken() : '');
+    const decision = this.run(checkKey(key), checkCost(cost), 0, this.behaviour.holdsSlots ? nextToken() : '');
+    if (this.logger === undefined) return decision;
+    if (decision instanceof Promise) return decision.then((settled) => this.logRefusal(key, cost, settled, 'rate_limit.refused'));
+    return this.logRefusal(key, cost, decision, 'rate_limit.refused');
   }
 
   consume(key: string, cost = 1): Promise<Decision> {
@@ -170,14 +188,20 @@ export class PolicyLimiter implements Limiter {
       const decision = await this.run(key, cost, maxWaitMs, token);
       if (decision.allowed) {
         if (decision.waitMs) await this.clock.sleep(decision.waitMs, signal);
-        this.recordWait(this.clock.now() - startMs);
+        const waitedMs = this.clock.now() - startMs;
+        this.recordWait(waitedMs);
+        this.instruments.acquired(waitedMs);
         this.counts.acquisitions++;
         this.counts.inFlight++;
         return this.permit(key, cost, token);
       }
       const waitMs = decision.retryAfterMs;
       if (!Number.isFinite(waitMs) || this.clock.now() + waitMs > deadlineMs) {
-        if (Number.isFinite(waitMs)) this.counts.timeouts++;
+        if (Number.isFinite(waitMs)) {
+          this.counts.timeouts++;
+          this.instruments.timedOut();
+        }
+        if (this.logger) this.logRefusal(key, cost, decision, 'rate_limit.acquire_refused');
         throw new RateLimitExceededError({
           key,
           limit: decision.limit,
@@ -247,8 +271,43 @@ export class PolicyLimiter implements Limiter {
     } catch (error) {
       return this.onStoreError(error);
     }
-    if (result instanceof Promise) return result.then(this.onDecision, this.onStoreError);
+    if (result instanceof Promise) return result.then(this.onStoreResult, this.onStoreError);
+    return this.onStoreResult(result);
+  }
+
+  private onStoreResult(result: Decision | Decision[]): Decision {
+    if (this.storeFailures.inFailureRun) {
+      this.storeFailures.success('info', 'sluice: the store answers again', () => ({
+        event: 'store.recovered',
+        component: 'limiter',
+        limiter: this.name,
+        store: this.store.kind,
+      }));
+    }
     return this.onDecision(result);
+  }
+
+  /** A structured debug line for a refusal: who, which policy, how much was asked and when to come back. */
+  private logRefusal(key: string, cost: number, decision: Decision, event: string): Decision {
+    if (decision.allowed || this.logger === undefined) return decision;
+    log(
+      this.logger,
+      'debug',
+      {
+        event,
+        component: 'limiter',
+        limiter: this.name,
+        key,
+        policy: decision.policy.name,
+        cost,
+        limit: decision.limit,
+        remaining: decision.remaining,
+        retryAfterMs: decision.retryAfterMs,
+        ...(decision.degraded ? { degraded: true } : {}),
+      },
+      event === 'rate_limit.refused' ? 'sluice: request refused' : 'sluice: acquire gave up',
+    );
+    return decision;
   }
 
   private onDecision(result: Decision | Decision[]): Decision {
@@ -256,15 +315,25 @@ export class PolicyLimiter implements Limiter {
     if (decision.allowed) this.counts.accepted++;
     else this.counts.rejected++;
     if (decision.degraded) this.counts.degraded++;
+    this.instruments.decided(decision);
     return decision;
   }
 
   private onStoreError(error: unknown): Decision {
     if (isSluiceError(error) && error.code === 'CONFIG') throw error;
     this.counts.storeErrors++;
+    this.instruments.storeError();
     const cause = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('Store failed', { cause: error });
     this.lastStoreError = cause;
     const open = this.failMode === 'open';
+    this.storeFailures.failure('error', `sluice: the store failed; failing ${open ? 'open (admitting)' : 'closed (refusing)'}`, () => ({
+      event: 'store.failure',
+      component: 'limiter',
+      limiter: this.name,
+      store: this.store.kind,
+      failMode: this.failMode,
+      cause: describeError(error),
+    }));
     const policy = this.policyList[0]!.info;
     return this.onDecision({
       allowed: open,
@@ -295,6 +364,7 @@ export class PolicyLimiter implements Limiter {
       released = true;
       this.counts.releases++;
       this.counts.inFlight--;
+      this.instruments.released();
       if (!this.behaviour.holdsSlots) return;
       const nowMs = this.clock.now();
       try {

@@ -1,0 +1,130 @@
+/**
+ * What a limiter records: its series are resolved once, at construction, so a decision costs a couple of
+ * additions to plain numbers. With metrics off the series are detached (recorded into, exported nowhere), which
+ * keeps the hot path free of "is it on?" branches.
+ */
+import type { Decision, PolicyInfo } from '../limiters/limiter.js';
+import { DEFAULT_SECONDS_BUCKETS, type MetricsRegistry } from './registry.js';
+import { CounterSeries, GaugeSeries, HistogramSeries, type Labels } from './series.js';
+
+export const LIMITER_METRICS = {
+  decisions: 'sluice_limiter_decisions_total',
+  degraded: 'sluice_limiter_degraded_decisions_total',
+  storeErrors: 'sluice_limiter_store_errors_total',
+  acquisitions: 'sluice_limiter_acquisitions_total',
+  timeouts: 'sluice_limiter_acquire_timeouts_total',
+  releases: 'sluice_limiter_releases_total',
+  inFlight: 'sluice_limiter_in_flight',
+  waitSeconds: 'sluice_limiter_wait_seconds',
+} as const;
+
+interface PolicySeries {
+  readonly info: PolicyInfo;
+  readonly accepted: CounterSeries;
+  readonly rejected: CounterSeries;
+}
+
+export interface LimiterMetricsLabels {
+  limiter: string;
+  /** The store's kind or name ("memory", "redis", "hybrid"). */
+  store: string;
+}
+
+export class LimiterInstruments {
+  private readonly byPolicy: PolicySeries[];
+  private readonly degradedAccepted: CounterSeries;
+  private readonly degradedRejected: CounterSeries;
+  private readonly storeErrors: CounterSeries;
+  private readonly acquisitions: CounterSeries;
+  private readonly timeouts: CounterSeries;
+  private readonly releases: CounterSeries;
+  private readonly inFlight: GaugeSeries;
+  private readonly waitSeconds: HistogramSeries;
+
+  constructor(registry: MetricsRegistry | undefined, labels: LimiterMetricsLabels, policies: readonly PolicyInfo[]) {
+    const { limiter, store } = labels;
+    const counter = (name: string, help: string, labelNames: string[], values: Record<string, string>): CounterSeries =>
+      registry ? registry.counter({ name, help, labelNames }).labels(values) : new CounterSeries(values as Labels);
+    this.byPolicy = policies.map((info) => ({
+      info,
+      accepted: counter(LIMITER_METRICS.decisions, DECISIONS_HELP, ['limiter', 'policy', 'outcome'], {
+        limiter,
+        policy: info.name,
+        outcome: 'accepted',
+      }),
+      rejected: counter(LIMITER_METRICS.decisions, DECISIONS_HELP, ['limiter', 'policy', 'outcome'], {
+        limiter,
+        policy: info.name,
+        outcome: 'rejected',
+      }),
+    }));
+    const degradedHelp = 'Decisions made without the configured store (fail-open/closed, or a hybrid store fallback).';
+    this.degradedAccepted = counter(LIMITER_METRICS.degraded, degradedHelp, ['limiter', 'outcome'], { limiter, outcome: 'accepted' });
+    this.degradedRejected = counter(LIMITER_METRICS.degraded, degradedHelp, ['limiter', 'outcome'], { limiter, outcome: 'rejected' });
+    this.storeErrors = counter(
+      LIMITER_METRICS.storeErrors,
+      'Decisions the store failed to make, answered by the failMode.',
+      ['limiter', 'store'],
+      { limiter, store },
+    );
+    this.acquisitions = counter(LIMITER_METRICS.acquisitions, 'Permits granted by acquire().', ['limiter'], { limiter });
+    this.timeouts = counter(
+      LIMITER_METRICS.timeouts,
+      'acquire() calls that gave up: the wait would pass the timeout.',
+      ['limiter'],
+      { limiter },
+    );
+    this.releases = counter(LIMITER_METRICS.releases, 'Permits released.', ['limiter'], { limiter });
+    this.inFlight = registry
+      ? registry.gauge({ name: LIMITER_METRICS.inFlight, help: 'Permits granted and not yet released.', labelNames: ['limiter'] }).labels({ limiter })
+      : new GaugeSeries({ limiter });
+    this.waitSeconds = registry
+      ? registry
+          .histogram({
+            name: LIMITER_METRICS.waitSeconds,
+            help: 'Time acquire() waited before its permit was granted, in seconds (0 when admitted at once).',
+            labelNames: ['limiter'],
+            buckets: DEFAULT_SECONDS_BUCKETS,
+          })
+          .labels({ limiter })
+      : new HistogramSeries({ limiter }, DEFAULT_SECONDS_BUCKETS);
+  }
+
+  /** One decision: accepted or rejected, by the policy that decided it; degraded when the store did not. */
+  decided(decision: Decision): void {
+    const list = this.byPolicy;
+    let series = list[0]!;
+    if (list.length > 1) {
+      for (let i = 1; i < list.length; i++) if (list[i]!.info === decision.policy) series = list[i]!;
+    }
+    if (decision.allowed) {
+      series.accepted.value++;
+      if (decision.degraded) this.degradedAccepted.value++;
+    } else {
+      series.rejected.value++;
+      if (decision.degraded) this.degradedRejected.value++;
+    }
+  }
+
+  storeError(): void {
+    this.storeErrors.value++;
+  }
+
+  acquired(waitedMs: number): void {
+    this.acquisitions.value++;
+    this.inFlight.value++;
+    this.waitSeconds.observe(Math.max(0, waitedMs) / 1000);
+  }
+
+  timedOut(): void {
+    this.timeouts.value++;
+  }
+
+  released(): void {
+    this.releases.value++;
+    this.inFlight.value--;
+  }
+}
+
+const DECISIONS_HELP =
+  'Limiter decisions by outcome (accepted, rejected) and the policy that decided (for a composite, the one that refused, or on admission the one with least left).';
