@@ -217,6 +217,18 @@ export class MetricsRegistry {
     return this.families.get(name);
   }
 
+  /**
+   * The current value of one counter or gauge series (collect hook run first), or undefined when the metric or
+   * the label set does not exist. For histograms, read `get(name).find(labels)` (count, sum, p50, p95, p99).
+   */
+  value(name: string, labels: LabelValues = {}): number | undefined {
+    const metric = this.families.get(name);
+    if (metric === undefined || metric.type === 'histogram') return undefined;
+    this.collect([metric]);
+    const series = metric.find(labels) as CounterSeries | GaugeSeries | undefined;
+    return series?.value;
+  }
+
   /** Every metric, in registration order. */
   list(): AnyMetric[] {
     return [...this.families.values()];
