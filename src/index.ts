@@ -51,3 +51,6 @@ export {
 } from './metrics/prometheus.js';
 export type { Logger, LogFields, LogLevel, LogMethod } from './metrics/logger.js';
 export { LIMITER_METRICS } from './metrics/limiter-metrics.js';
+export { BREAKER_METRICS, BreakerInstruments, type BreakerCallOutcome, type BreakerStateName } from './metrics/breaker-metrics.js';
+export { HTTP_METRICS, HttpInstruments, UNMATCHED_ROUTE, type HttpOutcome } from './metrics/http-metrics.js';
+export { HybridInstruments, STORE_METRICS, StoreInstruments } from './metrics/store-metrics.js';
