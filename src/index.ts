@@ -15,10 +15,68 @@ export type {
 } from './limiters/limiter.js';
 export { PolicyLimiter } from './limiters/policy-limiter.js';
 export { tokenBucket, type TokenBucketOptions } from './limiters/token-bucket.js';
+export { slidingWindow, type SlidingWindowOptions } from './limiters/sliding-window.js';
+export { fixedWindow, type FixedWindowOptions } from './limiters/fixed-window.js';
+export { leakyBucket, type LeakyBucketOptions } from './limiters/leaky-bucket.js';
+export { gcra, type GcraOptions } from './limiters/gcra.js';
+export { concurrency, type ConcurrencyOptions } from './limiters/concurrency.js';
+export { adaptive, AdaptiveLimiter, type AdaptiveOptions, type AdaptiveStats } from './limiters/adaptive.js';
+export { composite } from './limiters/composite.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
 export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
 export { createClientIpResolver } from './http/client-ip.js';
+export {
+  circuitBreaker,
+  CircuitBreaker,
+  isCircuitBreaker,
+  isTimeoutError,
+  isLocalRefusal,
+  type BackoffOptions,
+  type BreakerCall,
+  type CircuitBreakerOptions,
+  type CircuitBreakerStats,
+  type CircuitState,
+  type FailureEvent,
+  type RejectionEvent,
+  type StateChangeEvent,
+  type StateChangeReason,
+  type SuccessEvent,
+} from './resilience/circuit-breaker.js';
+export type { BreakerStrategy, StrategySnapshot } from './resilience/strategies/strategy.js';
+export { consecutiveFailures, type ConsecutiveFailuresOptions } from './resilience/strategies/consecutive-failures.js';
+export { countWindow, type CountWindowOptions } from './resilience/strategies/count-window.js';
+export { samplingWindow, type SamplingWindowOptions } from './resilience/strategies/sampling-window.js';
+export type { Disposer } from './resilience/events.js';
+export {
+  retry,
+  retryAfterMsOf,
+  parseRetryAfter,
+  defaultRetryOn,
+  type Jitter,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+} from './resilience/retry.js';
+export {
+  rateLimited,
+  withCircuitBreaker,
+  withRetry,
+  type BreakerOrOptions,
+  type RateLimitedOptions,
+  type Wrapped,
+} from './resilience/wrappers.js';
+export * as decorators from './resilience/decorators.js';
+export {
+  rateLimitedFetch,
+  ResponseStatusError,
+  isResponseStatusError,
+  isRetryableResponse,
+  type AccountStatus,
+  type FetchFunction,
+  type RateLimitedFetch,
+  type RateLimitedFetchOptions,
+} from './resilience/fetch.js';
 export {
   MetricsRegistry,
   MetricFamily,

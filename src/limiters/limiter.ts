@@ -87,6 +87,11 @@ export interface NumericAlgorithm<C> {
 export interface ObjectAlgorithm<C, S = unknown> {
   readonly kind: 'object';
   readonly name: AlgorithmName;
+  /**
+   * Admissions hold units until released (concurrency): each admission is stored under `StepInput.token`, and a
+   * refund with that token frees exactly that holder. A permit's release refunds only such policies.
+   */
+  readonly holdsSlots?: boolean;
   /** Returns the new state (undefined when it is fresh again). Must not change `state` unless committing. */
   step(state: S | undefined, input: StepInput, config: C, out: StepOutcome): S | undefined;
   refund(state: S | undefined, nowMs: number, cost: number, config: C, token: string): S | undefined;

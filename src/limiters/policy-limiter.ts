@@ -57,18 +57,18 @@ export function limiterSettings(
   defaultName: string,
 ): LimiterSettings {
   checkKnownOptions(options, component, [...COMMON_OPTION_NAMES, ...extra]);
-  const store = options?.store ?? defaultStore();
+  const store = options?.store === undefined ? defaultStore() : options.store;
   if (typeof store !== 'object' || store === null || typeof (store as Store).decide !== 'function') {
     throw new ConfigError('store', 'a store (memoryStore(), redisStore(), hybridStore())', store);
   }
-  const clock = options?.clock ?? systemClock;
-  if (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
+  const clock = options?.clock === undefined ? systemClock : options.clock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
     throw new ConfigError('clock', 'a Clock with now() and sleep()', clock);
   }
   return {
     store,
     clock,
-    failMode: checkOneOf(options?.failMode ?? 'open', 'failMode', ['open', 'closed'] as const),
+    failMode: checkOneOf(options?.failMode === undefined ? 'open' : options.failMode, 'failMode', ['open', 'closed'] as const),
     name: options?.name === undefined ? defaultName : checkString(options.name, 'name'),
     prefix: options?.prefix === undefined ? 'sluice' : checkString(options.prefix, 'prefix'),
     metrics: resolveMetrics(options?.metrics),
@@ -101,23 +101,64 @@ export function checkKey(key: unknown): string {
 export interface PolicyLimiterBehaviour {
   /** acquire() may take a reservation and wait for it (leaky bucket in shape mode). */
   reserves?: boolean;
-  /** Admissions hold a slot until released (concurrency): each gets a token, permits release it. */
+  /**
+   * Admissions hold a slot until released (concurrency): each gets a token, permits release it. Also implied by any
+   * policy whose algorithm has `holdsSlots`.
+   */
   holdsSlots?: boolean;
 }
 
 let tokenCounter = 0;
 const tokenPrefix = Math.random().toString(36).slice(2, 10);
 
+/**
+ * Acquirers sleeping on a slot-holding policy, by key. Shared by every limiter over that policy (a concurrency
+ * limiter and the composites it is part of), so a slot freed through one wakes a waiter of another.
+ */
+const slotWaiters = new WeakMap<Policy, Map<string, Set<() => void>>>();
+
+function addWaiter(policy: Policy, key: string, wake: () => void): void {
+  let byKey = slotWaiters.get(policy);
+  if (byKey === undefined) slotWaiters.set(policy, (byKey = new Map()));
+  let waiters = byKey.get(key);
+  if (waiters === undefined) byKey.set(key, (waiters = new Set()));
+  waiters.add(wake);
+}
+
+function removeWaiter(policy: Policy, key: string, wake: () => void): void {
+  const byKey = slotWaiters.get(policy);
+  const waiters = byKey?.get(key);
+  if (waiters === undefined) return;
+  waiters.delete(wake);
+  if (waiters.size === 0) byKey!.delete(key);
+}
+
+/** Wakes the longest-sleeping waiter of `key` on `policy` (or all of them). */
+function wakeWaiters(policy: Policy, key: string, all: boolean): void {
+  const waiters = slotWaiters.get(policy)?.get(key);
+  if (waiters === undefined) return;
+  if (all) {
+    for (const wake of [...waiters]) wake();
+    return;
+  }
+  const first = waiters.values().next();
+  if (!first.done) first.value();
+}
+
 export class PolicyLimiter implements Limiter {
   readonly name: string;
   readonly policies: readonly PolicyInfo[];
   readonly store: Store;
-  protected readonly clock: Clock;
-  protected readonly failMode: FailMode;
+  readonly clock: Clock;
+  readonly failMode: FailMode;
   private readonly single: Policy | undefined;
-  private readonly wakeups = new Set<() => void>();
+  /** The policies whose units are held until released; a permit's release frees only these. */
+  private readonly slotPolicies: readonly Policy[];
+  private readonly holdsSlots: boolean;
   private readonly instruments: LimiterInstruments;
-  private readonly logger: Logger | undefined;
+  /** The registry this limiter records into (undefined: metrics off); a composite of it records there too. */
+  readonly metricsRegistry: MetricsRegistry | undefined;
+  readonly logger: Logger | undefined;
   private readonly storeFailures: FailureRunLog;
   private readonly counts = {
     accepted: 0,
@@ -144,7 +185,10 @@ export class PolicyLimiter implements Limiter {
     this.failMode = settings.failMode;
     this.policies = policyList.map((policy) => policy.info);
     this.single = policyList.length === 1 ? policyList[0] : undefined;
+    this.slotPolicies = policyList.filter((policy) => policy.algorithm.kind === 'object' && policy.algorithm.holdsSlots === true);
+    this.holdsSlots = behaviour.holdsSlots === true || this.slotPolicies.length > 0;
     this.instruments = new LimiterInstruments(settings.metrics, { limiter: this.name, store: this.store.kind }, this.policies);
+    this.metricsRegistry = settings.metrics;
     this.logger = settings.logger;
     this.storeFailures = new FailureRunLog(settings.logger, () => this.clock.now());
     this.onStoreResult = this.onStoreResult.bind(this);
@@ -152,7 +196,7 @@ export class PolicyLimiter implements Limiter {
   }
 
   decide(key: string, cost = 1): Decision | Promise<Decision> {
-    const decision = this.run(checkKey(key), checkCost(cost), 0, this.behaviour.holdsSlots ? nextToken() : '');
+    const decision = this.run(checkKey(key), checkCost(cost), 0, this.holdsSlots ? nextToken() : '');
     if (this.logger === undefined) return decision;
     if (decision instanceof Promise) return decision.then((settled) => this.logRefusal(key, cost, settled, 'rate_limit.refused'));
     return this.logRefusal(key, cost, decision, 'rate_limit.refused');
@@ -177,26 +221,42 @@ export class PolicyLimiter implements Limiter {
     const cost = checkCost(options.cost ?? 1);
     const timeoutMs =
       options.timeout === undefined ? Infinity : parseDuration(options.timeout, 'timeout', { allowZero: true, allowInfinity: true });
-    const { signal } = options;
+    if (this.slotPolicies.length === 0) return this.waitForAdmission(key, cost, timeoutMs, options.signal);
+    try {
+      return await this.waitForAdmission(key, cost, timeoutMs, options.signal);
+    } catch (error) {
+      // This acquirer may have been woken for a freed slot it will not take now: pass the wake on.
+      this.wake(key, false);
+      throw error;
+    }
+  }
+
+  private async waitForAdmission(key: string, cost: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Permit> {
     const startMs = this.clock.now();
     const deadlineMs = startMs + timeoutMs;
+    // Only an acquire that slept counts as a wait (not the time a store took to answer).
+    let slept = false;
     for (;;) {
       signal?.throwIfAborted();
-      const token = this.behaviour.holdsSlots ? nextToken() : '';
+      const token = this.holdsSlots ? nextToken() : '';
       const nowMs = this.clock.now();
       const maxWaitMs = this.behaviour.reserves ? Math.max(0, deadlineMs - nowMs) : 0;
       const decision = await this.run(key, cost, maxWaitMs, token);
       if (decision.allowed) {
-        if (decision.waitMs) await this.clock.sleep(decision.waitMs, signal);
-        const waitedMs = this.clock.now() - startMs;
-        this.recordWait(waitedMs);
+        if (decision.waitMs) {
+          slept = true;
+          await this.clock.sleep(decision.waitMs, signal);
+        }
+        const waitedMs = slept ? this.clock.now() - startMs : 0;
+        if (slept) this.recordWait(waitedMs);
         this.instruments.acquired(waitedMs);
         this.counts.acquisitions++;
         this.counts.inFlight++;
         return this.permit(key, cost, token);
       }
       const waitMs = decision.retryAfterMs;
-      if (!Number.isFinite(waitMs) || this.clock.now() + waitMs > deadlineMs) {
+      const leftMs = deadlineMs - this.clock.now();
+      if (!Number.isFinite(waitMs) || this.waitsInVain(decision, leftMs)) {
         if (Number.isFinite(waitMs)) {
           this.counts.timeouts++;
           this.instruments.timedOut();
@@ -210,7 +270,8 @@ export class PolicyLimiter implements Limiter {
           policy: decision.policy.name,
         });
       }
-      await this.sleep(waitMs, signal);
+      slept = true;
+      await this.sleep(key, Math.min(waitMs, leftMs), signal);
     }
   }
 
@@ -218,8 +279,11 @@ export class PolicyLimiter implements Limiter {
     checkKey(key);
     checkCost(cost);
     const nowMs = this.clock.now();
-    for (const policy of this.policyList) await this.store.refund(policy, key, cost, nowMs);
-    this.wakeOne();
+    try {
+      for (const policy of this.policyList) await this.store.refund(policy, key, cost, nowMs);
+    } finally {
+      this.wake(key, false);
+    }
   }
 
   async stats(key: string): Promise<LimiterStats> {
@@ -243,8 +307,11 @@ export class PolicyLimiter implements Limiter {
 
   async reset(key: string): Promise<void> {
     checkKey(key);
-    for (const policy of this.policyList) await this.store.reset(policy, key);
-    this.wakeAll();
+    try {
+      for (const policy of this.policyList) await this.store.reset(policy, key);
+    } finally {
+      this.wake(key, true);
+    }
   }
 
   metrics(): LimiterMetrics {
@@ -365,46 +432,63 @@ export class PolicyLimiter implements Limiter {
       this.counts.releases++;
       this.counts.inFlight--;
       this.instruments.released();
-      if (!this.behaviour.holdsSlots) return;
+      // Only slot-holding policies get units back: a finished call must not refund the tokens of a rate policy.
+      if (this.slotPolicies.length === 0) return;
       const nowMs = this.clock.now();
       try {
-        for (const policy of this.policyList) await this.store.refund(policy, key, cost, nowMs, token);
+        for (const policy of this.slotPolicies) await this.store.refund(policy, key, cost, nowMs, token);
+      } catch (error) {
+        // Release never throws (it runs in `finally` and `await using`): the lease frees the slot instead.
+        this.counts.storeErrors++;
+        this.instruments.storeError();
+        this.lastStoreError = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('Store failed', { cause: error });
       } finally {
-        this.wakeOne();
+        this.wake(key, false);
       }
     };
     return { key, cost, release, [Symbol.asyncDispose]: release };
   }
 
-  /** Sleeps until the retry time, or earlier when a slot is released in this process. */
-  private async sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (!this.behaviour.holdsSlots) return this.clock.sleep(ms, signal);
+  /**
+   * True when the refusal cannot turn into an admission within `leftMs`. A rate policy's retry time is exact; a
+   * slot's is only the latest it frees (a release wakes us earlier), so a slot refusal is worth waiting for.
+   */
+  private waitsInVain(decision: Decision, leftMs: number): boolean {
+    if (decision.retryAfterMs <= leftMs) return false;
+    if (this.slotPolicies.length === 0 || leftMs <= 0) return true;
+    for (const member of decision.members ?? [decision]) {
+      if (!member.allowed && member.retryAfterMs > leftMs && !this.slotPolicies.some((p) => p.info === member.policy)) return true;
+    }
+    return false;
+  }
+
+  /** Sleeps until the retry time, or earlier when a slot of this key is freed in this process. */
+  private async sleep(key: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.slotPolicies.length === 0) return this.clock.sleep(ms, signal);
+    signal?.throwIfAborted();
     const wake = new AbortController();
-    const onWake = () => wake.abort();
-    this.wakeups.add(onWake);
+    const onWake = () => {
+      for (const policy of this.slotPolicies) removeWaiter(policy, key, onWake);
+      wake.abort();
+    };
+    for (const policy of this.slotPolicies) addWaiter(policy, key, onWake);
     const onAbort = () => wake.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.clock.sleep(ms, wake.signal);
     } catch (error) {
-      if (signal?.aborted) throw error;
+      // Woken (a slot was freed) unless the caller's signal aborted, maybe in the same tick as the wake.
+      if (signal?.aborted) throw signal.reason;
+      if (!wake.signal.aborted) throw error;
     } finally {
-      this.wakeups.delete(onWake);
+      for (const policy of this.slotPolicies) removeWaiter(policy, key, onWake);
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  private wakeOne(): void {
-    const first = this.wakeups.values().next();
-    if (!first.done) {
-      this.wakeups.delete(first.value);
-      first.value();
-    }
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.wakeups]) wake();
-    this.wakeups.clear();
+  /** Wakes acquirers sleeping on this key's slots: one per freed holder, or all after a reset. */
+  private wake(key: string, all: boolean): void {
+    for (const policy of this.slotPolicies) wakeWaiters(policy, key, all);
   }
 }
 

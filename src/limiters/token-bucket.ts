@@ -49,7 +49,9 @@ export const tokenBucketAlgorithm: NumericAlgorithm<TokenBucketConfig> = {
     } else {
       out.allowed = false;
       out.remaining = available;
-      out.retryAfterMs = cost > burst ? Infinity : (cost - available) / ratePerMs;
+      // After a backwards clock step no refill happens until the clock passes lastMs again.
+      const catchUpMs = lastMs > nowMs ? lastMs - nowMs : 0;
+      out.retryAfterMs = cost > burst ? Infinity : (cost - available) / ratePerMs + catchUpMs;
     }
     out.resetMs = deficit / ratePerMs;
   },
@@ -74,8 +76,8 @@ export const tokenBucketAlgorithm: NumericAlgorithm<TokenBucketConfig> = {
 export function tokenBucket(options: TokenBucketOptions): PolicyLimiter {
   checkNumber(options?.rate, 'rate');
   const rate = options.rate;
-  const perMs = parseDuration(options.per ?? '1s', 'per');
-  const burst = checkNumber(options.burst ?? rate, 'burst');
+  const perMs = parseDuration(options.per === undefined ? '1s' : options.per, 'per');
+  const burst = checkNumber(options.burst === undefined ? rate : options.burst, 'burst');
   const settings = limiterSettings(options, 'tokenBucket', ['rate', 'per', 'burst'], `${rate}per${perMs}ms-burst${burst}`);
   const config: TokenBucketConfig = { ratePerMs: rate / perMs, burst };
   const policy = makePolicy(settings, {

@@ -76,3 +76,16 @@ describe('tokenBucket', () => {
     expect(store.size()).toBe(1000);
   });
 });
+
+describe('tokenBucket after the clock steps back', () => {
+  it('asks for the wait measured from the last update, not from the earlier now', async () => {
+    const clock = new FakeClock(10_000);
+    const limiter = tokenBucket({ rate: 1, per: '1s', burst: 2, store: memoryStore({ sweepInterval: 0 }), clock });
+    await limiter.consume('k', 2);
+    clock.set(9_000);
+    const refused = await limiter.consume('k', 2);
+    expect(refused).toMatchObject({ allowed: false, retryAfterMs: 3_000 });
+    clock.set(12_000);
+    expect((await limiter.consume('k', 2)).allowed).toBe(true);
+  });
+});
