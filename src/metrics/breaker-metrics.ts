@@ -1,4 +1,6 @@
 /** What a circuit breaker records: its state (one gauge series per state), transitions, rejections, call latency. */
+import { performance } from 'node:perf_hooks';
+import { systemClock, type Clock } from '../time.js';
 import { DEFAULT_SECONDS_BUCKETS, type Counter, type MetricsRegistry } from './registry.js';
 import { CounterSeries, GaugeSeries, HistogramSeries } from './series.js';
 
@@ -21,12 +23,19 @@ export class BreakerInstruments {
   private readonly transitionSeries = new Map<string, CounterSeries>();
   private readonly rejections: CounterSeries;
   private readonly calls: Record<BreakerCallOutcome, HistogramSeries>;
+  /**
+   * Milliseconds for timing calls: the breaker's clock, except that the system clock (Date.now, whole ms) is
+   * replaced by the monotonic sub-millisecond performance.now(), so fast calls do not all read as 0.
+   */
+  readonly now: () => number;
 
   constructor(
-    private readonly registry: MetricsRegistry | undefined,
+    registry: MetricsRegistry | undefined,
     private readonly breaker: string,
     initial: BreakerStateName = 'closed',
+    clock: Clock = systemClock,
   ) {
+    this.now = clock === systemClock ? () => performance.now() : () => clock.now();
     const stateGauge = registry?.gauge({
       name: BREAKER_METRICS.state,
       help: 'Circuit breaker state: 1 on the series of the current state (closed, open, half-open, isolated), 0 on the others.',
