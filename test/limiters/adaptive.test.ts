@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { adaptive, memoryStore, ConfigError, type AdaptiveOptions } from '../../src/index.js';
+import { adaptive, memoryStore, type AdaptiveOptions } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { configErrorField } from '../support/config-error.js';
 
 const base = {
   initialRate: 100,
@@ -19,15 +20,6 @@ const setup = (options: Partial<AdaptiveOptions> = {}) => {
   return { clock, store, limiter: adaptive({ ...base, ...options, store, clock }) };
 };
 
-const configErrorField = (build: () => unknown): string => {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).field;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('adaptive', () => {
   it('multiplies the rate down after a window with too many errors', () => {

@@ -6,13 +6,13 @@ import {
   concurrency,
   memoryStore,
   tokenBucket,
-  ConfigError,
   isRateLimitExceededError,
   type Permit,
   type PolicyLimiter,
-  type Store,
 } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { configErrorField } from '../support/config-error.js';
+import { failingStore } from '../support/failing-store.js';
 
 const setup = () => {
   const clock = new FakeClock(1_000_000);
@@ -20,15 +20,6 @@ const setup = () => {
   return { clock, store };
 };
 
-const configErrorField = (build: () => unknown): string => {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).field;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 type Op =
   | { kind: 'advance'; ms: number }
@@ -194,25 +185,7 @@ describe('composite', () => {
   });
 
   it('is fail-closed when any member is', async () => {
-    const failing: Store = {
-      kind: 'broken',
-      synchronous: true,
-      decide() {
-        throw new Error('down');
-      },
-      decideAll() {
-        throw new Error('down');
-      },
-      inspect: () => ({ available: 0, resetMs: 0, lastUpdateMs: undefined }),
-      refund() {},
-      reset() {},
-      get: async () => undefined,
-      set: async () => {},
-      incr: async () => 0,
-      decr: async () => 0,
-      delete: async () => false,
-      exists: async () => false,
-    };
+    const failing = failingStore(false, 'down');
     const open = tokenBucket({ rate: 1, store: failing });
     const closed = concurrency({ max: 1, store: failing, failMode: 'closed' });
     expect(composite(open, open).failMode).toBe('open');

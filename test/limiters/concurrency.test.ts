@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { concurrency, memoryStore, ConfigError, isRateLimitExceededError, type Duration, type Permit } from '../../src/index.js';
+import { concurrency, memoryStore, isRateLimitExceededError, type Duration, type Permit } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { configErrorField } from '../support/config-error.js';
 
 const setup = (options: { max: number; lease?: Duration }) => {
   const clock = new FakeClock(1_000_000);
@@ -309,15 +310,7 @@ describe('concurrency', () => {
   });
 
   it('rejects bad options with ConfigError naming the field', () => {
-    const field = (build: () => unknown) => {
-      try {
-        build();
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigError);
-        return (error as ConfigError).field;
-      }
-      throw new Error('expected a ConfigError');
-    };
+    const field = configErrorField;
     expect(field(() => concurrency(undefined as never))).toBe('max');
     for (const max of [0, -1, Number.NaN, Infinity, '3', undefined]) expect(field(() => concurrency({ max } as never))).toBe('max');
     for (const lease of [0, -1, Infinity, Number.NaN, '1 week', '']) expect(field(() => concurrency({ max: 1, lease } as never))).toBe('lease');

@@ -13,6 +13,7 @@ import {
   type Store,
 } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { failingStore } from '../support/failing-store.js';
 
 interface Kind {
   name: string;
@@ -42,29 +43,6 @@ const kinds: Kind[] = [
   },
 ];
 
-/** A store whose decisions always fail, as a Redis store does when Redis is down. */
-const failingStore = (asynchronous: boolean): Store => {
-  const fail = () => {
-    const error = new Error('connection refused');
-    if (asynchronous) return Promise.reject(error);
-    throw error;
-  };
-  return {
-    kind: 'failing',
-    synchronous: !asynchronous,
-    decide: fail as Store['decide'],
-    decideAll: fail as Store['decideAll'],
-    inspect: fail as Store['inspect'],
-    refund: fail as Store['refund'],
-    reset: fail as Store['reset'],
-    get: async () => undefined,
-    set: async () => {},
-    incr: async () => 0,
-    decr: async () => 0,
-    delete: async () => false,
-    exists: async () => false,
-  };
-};
 
 const settle = <T>(promise: Promise<T>) =>
   promise.then(
