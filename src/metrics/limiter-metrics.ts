@@ -16,7 +16,21 @@ export const LIMITER_METRICS = {
   releases: 'sluice_limiter_releases_total',
   inFlight: 'sluice_limiter_in_flight',
   waitSeconds: 'sluice_limiter_wait_seconds',
+  adaptiveRate: 'sluice_limiter_adaptive_rate',
 } as const;
+
+/** The adaptive limiter's current rate (tokens per its `per`), set on every AIMD step. */
+export function adaptiveRateGauge(registry: MetricsRegistry | undefined, limiter: string): GaugeSeries {
+  return registry
+    ? registry
+        .gauge({
+          name: LIMITER_METRICS.adaptiveRate,
+          help: "An adaptive limiter's current rate in this process, in tokens per its `per` period (moved by AIMD).",
+          labelNames: ['limiter'],
+        })
+        .labels({ limiter })
+    : new GaugeSeries({ limiter });
+}
 
 interface PolicySeries {
   readonly info: PolicyInfo;

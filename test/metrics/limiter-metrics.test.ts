@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   PolicyLimiter,
+  adaptive,
   defaultRegistry,
   memoryStore,
   metricsRegistry,
@@ -117,6 +118,36 @@ describe('limiter metrics', () => {
     expect(registry.value('sluice_limiter_degraded_decisions_total', { limiter: 'closed', outcome: 'rejected' })).toBe(2);
     expect(registry.value('sluice_limiter_degraded_decisions_total', { limiter: 'nobody', outcome: 'rejected' })).toBeUndefined();
     expect(closed.metrics()).toMatchObject({ storeErrors: 2, degraded: 2, rejected: 2 });
+  });
+});
+
+describe('adaptive limiter metrics', () => {
+  it('publish the current rate as it moves', async () => {
+    const registry = metricsRegistry();
+    const clock = new FakeClock(0);
+    const limiter = adaptive({
+      name: 'downstream',
+      initialRate: 100,
+      minRate: 10,
+      maxRate: 200,
+      increaseStep: 10,
+      decreaseFactor: 0.5,
+      errorThreshold: 0.5,
+      window: '1s',
+      store: memoryStore({ sweepInterval: 0, clock }),
+      clock,
+      metrics: registry,
+    });
+    const rate = () => registry.value('sluice_limiter_adaptive_rate', { limiter: 'downstream' });
+    expect(rate()).toBe(100);
+    limiter.reportError();
+    clock.set(1_000);
+    limiter.reportSuccess(); // closes the erroring window: halved
+    expect(rate()).toBe(50);
+    clock.set(2_000);
+    limiter.reportSuccess(); // closes a clean window: stepped up
+    expect(rate()).toBe(60);
+    expect(rate()).toBe(limiter.currentRate);
   });
 });
 
