@@ -78,6 +78,21 @@ export {
   type RateLimitedFetchOptions,
 } from './resilience/fetch.js';
 export {
+  redisStore,
+  RedisStore,
+  CLIENT_CLOCK_TTL_SLACK_MS,
+  type RedisStoreOptions,
+  type RedisStoreClock,
+} from './stores/redis.js';
+export {
+  hybridStore,
+  HybridStore,
+  PROBE_KEY,
+  type HybridStoreOptions,
+  type HybridStoreStats,
+  type HybridMode,
+} from './stores/hybrid.js';
+export {
   MetricsRegistry,
   MetricFamily,
   metricsRegistry,

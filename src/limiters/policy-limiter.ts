@@ -43,10 +43,10 @@ export interface LimiterSettings {
   failMode: FailMode;
   name: string;
   prefix: string;
-  /** Undefined: metrics off. */
-  metrics: MetricsRegistry | undefined;
+  /** Undefined: metrics off (limiterSettings() resolves the default registry). */
+  metrics?: MetricsRegistry;
   /** Undefined: silent. */
-  logger: Logger | undefined;
+  logger?: Logger;
 }
 
 /** Validates the options every limiter takes; `extra` names the constructor's own options. */
