@@ -1,24 +1,48 @@
-// `npm start`: a small node:http server on the embedded memory store showing 200s turning into 429s.
-import { createServer } from 'node:http';
-import { tokenBucket } from '../src/index.js';
+// `npm start`: an Express app on the embedded memory store, no setup. A global limit, a stricter per-route limit
+// and an account-keyed route; it tours itself once (200s turning into 429s, with Retry-After), then keeps serving.
+import express from 'express';
+import { slidingWindow, tokenBucket } from '../src/index.js';
+import { rateLimit, rateLimitErrorHandler } from '../adapters/express/index.js';
 
-const limiter = tokenBucket({ rate: 5, per: '10s', burst: 5, name: 'demo' });
+const app = express();
 
-const server = createServer(async (req, res) => {
-  const client = req.socket.remoteAddress ?? 'unknown';
-  const decision = await limiter.consume(client);
-  res.setHeader('RateLimit-Policy', `"demo";q=${decision.limit};w=${Math.ceil(decision.policy.windowMs / 1000)}`);
-  res.setHeader('RateLimit', `"demo";r=${decision.remaining};t=${Math.ceil(decision.resetMs / 1000)}`);
-  if (!decision.allowed) {
-    res.writeHead(429, { 'Retry-After': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
-    res.end(`Too many requests: retry in ${decision.retryAfterMs} ms\n`);
-    return;
-  }
-  res.end(`Hello! ${decision.remaining} of ${decision.limit} requests left\n`);
+// Global: 30 requests per minute per client IP, on every route.
+app.use(rateLimit({ limiter: slidingWindow({ limit: 30, window: '1m', name: 'global' }) }));
+
+// Per route, stricter and counted on its own: 3 searches per 10 seconds per client.
+app.get('/search', rateLimit({ limiter: tokenBucket({ rate: 3, per: '10s', name: 'search' }) }), (req, res) => {
+  res.json({ results: [], remaining: req.rateLimit?.remaining });
 });
 
-server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+// Per account: the key is the X-Account header (your session's account id in a real app), 2 per 10 seconds.
+app.get(
+  '/reports',
+  rateLimit({ key: (req) => req.get('x-account'), limiter: tokenBucket({ rate: 2, per: '10s', name: 'reports' }) }),
+  (req, res) => res.json({ account: req.rateLimit?.key, remaining: req.rateLimit?.remaining }),
+);
+
+app.get('/', (_req, res) => res.json({ routes: ['/search', '/reports (X-Account header)'] }));
+app.use(rateLimitErrorHandler());
+
+const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', async () => {
   const { port } = server.address() as { port: number };
-  console.log(`sluice demo on http://127.0.0.1:${port} (5 requests per 10 s per client)`);
-  console.log(`Try: for i in $(seq 7); do curl -si http://127.0.0.1:${port}/ | head -1; done`);
+  const url = `http://127.0.0.1:${port}`;
+  console.log(`sluice demo (Express, memory store) on ${url}\n`);
+  console.log('Try it:');
+  console.log(`  for i in 1 2 3 4 5; do curl -si ${url}/search | grep -iE '^(HTTP|RateLimit|Retry-After)'; echo; done`);
+  console.log(`  for i in 1 2 3; do curl -s -H 'x-account: ann' ${url}/reports; echo; done`);
+  console.log(`  curl -s -H 'x-account: bob' ${url}/reports   # another account: its own limit\n`);
+
+  if (process.env.DEMO_TOUR === '0') return;
+  console.log('A quick tour (the same requests, made by the demo itself):');
+  const show = async (label: string, path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(url + path, { headers });
+    const retryAfter = response.headers.get('retry-after');
+    const rateLimit = response.headers.get('ratelimit');
+    console.log(`  ${label.padEnd(28)} ${response.status}  RateLimit: ${rateLimit}${retryAfter ? `  Retry-After: ${retryAfter}` : ''}`);
+  };
+  for (let i = 1; i <= 4; i++) await show(`GET /search #${i}`, '/search');
+  for (let i = 1; i <= 3; i++) await show(`GET /reports as ann #${i}`, '/reports', { 'x-account': 'ann' });
+  await show('GET /reports as bob #1', '/reports', { 'x-account': 'bob' });
+  console.log('\nThe tour used this client\'s quota; it is back within 10 seconds. Ctrl+C to stop.');
 });

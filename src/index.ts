@@ -24,8 +24,44 @@ export { adaptive, AdaptiveLimiter, type AdaptiveOptions, type AdaptiveStats } f
 export { composite } from './limiters/composite.js';
 export { memoryStore, defaultStore, MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type { Store, DecideCall, StateView, KeyValueFacet } from './stores/store.js';
+
 export type { RequestFacts, ResponsePlan, TrustProxyOption, ClientIpOptions, ClientIpResolver } from './http/facts.js';
 export { createClientIpResolver } from './http/client-ip.js';
+export {
+  Guard,
+  createGuard,
+  errorResponsePlan,
+  checkErrorMappingOptions,
+  PASS,
+  GUARD_OPTION_NAMES,
+  type GuardResult,
+  type RateLimitOptions,
+  type RateLimitInfo,
+  type LimiterOption,
+  type LimiterList,
+  type LimitedResponse,
+  type PathPattern,
+  type ErrorMappingOptions,
+} from './http/guard.js';
+export {
+  writeRateLimitHeaders,
+  joinHeaderValue,
+  isPolicyList,
+  ietfPolicyValue,
+  mostRestrictive,
+  retryAfterSeconds,
+  HEADERS_MODES,
+  type HeadersMode,
+  type HeaderPairs,
+} from './http/headers.js';
+export { compileKey, type KeySource, type KeyFunction, type KeyResolver } from './http/keys.js';
+export type { BlockForOptions } from './http/penalty-box.js';
+export {
+  PROBLEM_CONTENT_TYPE,
+  QUOTA_EXCEEDED_TYPE,
+  REDUCED_CAPACITY_TYPE,
+  type ProblemDetails,
+} from './http/problem.js';
 export {
   circuitBreaker,
   CircuitBreaker,
