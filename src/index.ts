@@ -153,6 +153,7 @@ export {
 export { CounterSeries, GaugeSeries, HistogramSeries, type Labels } from './metrics/series.js';
 export {
   bridgeToPromClient,
+  metricsEndpoint,
   metricsResponse,
   prometheusHandler,
   PROMETHEUS_CONTENT_TYPE,
@@ -163,5 +164,5 @@ export {
 export type { Logger, LogFields, LogLevel, LogMethod } from './metrics/logger.js';
 export { LIMITER_METRICS } from './metrics/limiter-metrics.js';
 export { BREAKER_METRICS, BreakerInstruments, type BreakerCallOutcome, type BreakerStateName } from './metrics/breaker-metrics.js';
-export { HTTP_METRICS, HttpInstruments, UNMATCHED_ROUTE, type HttpOutcome } from './metrics/http-metrics.js';
+export { HTTP_METRICS, HttpInstruments, NO_ROUTE, type HttpOutcome } from './metrics/http-metrics.js';
 export { HybridInstruments, STORE_METRICS, StoreInstruments } from './metrics/store-metrics.js';

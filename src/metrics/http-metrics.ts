@@ -1,6 +1,7 @@
 /**
  * What the HTTP guard records: requests by route and outcome. The route label is the framework's matched route
- * pattern ("/users/:id"), never the raw path (unbounded), and "unmatched" when the framework knows none.
+ * pattern ("/users/:id"), never the raw path (unbounded), and "none" when the guard runs before the framework has
+ * matched a route (global middleware on Express or Koa) or no route matched.
  */
 import type { Counter, MetricsRegistry } from './registry.js';
 import { CounterSeries } from './series.js';
@@ -9,53 +10,53 @@ export const HTTP_METRICS = {
   requests: 'sluice_http_requests_total',
 } as const;
 
-/** allowed: passed every limiter; limited: refused (429); skipped: not checked (skip, allowlist, excluded path); error: the guard failed. */
-export type HttpOutcome = 'allowed' | 'limited' | 'skipped' | 'error';
+/**
+ * allowed: every limiter admitted. limited: refused (429, or the status `onLimited` chose). shadow_limited: would
+ * have been refused, let through by `shadow` mode. skipped: not checked (skip, allowlist, include/exclude).
+ * failed_open: no limiter could decide and the request went on; failed_closed: no limiter could decide and it got
+ * a 503. error: a callback of the app (key, skip, cost, limiter choice) threw.
+ */
+export type HttpOutcome = 'allowed' | 'limited' | 'shadow_limited' | 'skipped' | 'failed_open' | 'failed_closed' | 'error';
 
-export const UNMATCHED_ROUTE = 'unmatched';
+export const NO_ROUTE = 'none';
 
-const OUTCOMES: readonly HttpOutcome[] = ['allowed', 'limited', 'skipped', 'error'];
-
-type RouteSeries = Record<HttpOutcome, CounterSeries>;
+type RouteSeries = Partial<Record<HttpOutcome, CounterSeries>>;
 
 export class HttpInstruments {
   private readonly requests: Counter | undefined;
   private readonly byRoute = new Map<string, RouteSeries>();
+  private readonly noRoute: RouteSeries = {};
   private readonly maxRoutes: number;
-  /** With metrics off: one detached set for every route. */
-  private readonly detached: RouteSeries | undefined;
 
   constructor(registry: MetricsRegistry | undefined) {
     this.requests = registry?.counter({
       name: HTTP_METRICS.requests,
-      help: 'HTTP requests seen by the rate-limit guard, by route pattern and outcome (allowed, limited, skipped, error).',
+      help: 'HTTP requests seen by the rate-limit guard, by route pattern and outcome (allowed, limited, shadow_limited, skipped, failed_open, failed_closed, error).',
       labelNames: ['route', 'outcome'],
     });
     // Past the registry's label cap every new route lands in the overflow series: stop caching routes there.
-    this.maxRoutes = registry ? Math.ceil(registry.maxLabelSets / OUTCOMES.length) + 1 : 0;
-    this.detached = registry ? undefined : detachedRoute(UNMATCHED_ROUTE);
+    this.maxRoutes = registry ? registry.maxLabelSets : 0;
   }
 
-  /** One request: a Map lookup by route id (resolved series are cached per route). */
+  /** One request: a Map lookup by route id when there is one; series are resolved once per route and outcome. */
   request(routeId: string | undefined, outcome: HttpOutcome): void {
-    this.route(routeId ?? UNMATCHED_ROUTE)[outcome].value++;
+    if (this.requests === undefined) return;
+    const route = routeId === undefined ? this.noRoute : this.route(routeId);
+    (route[outcome] ?? this.resolve(route, routeId ?? NO_ROUTE, outcome)).value++;
   }
 
-  /** The series of one route, for a caller that knows its route at setup (a per-route guard) and skips the lookup. */
-  route(route: string): RouteSeries {
-    if (this.requests === undefined) return this.detached!;
-    let series = this.byRoute.get(route);
-    if (series !== undefined) return series;
-    const requests = this.requests;
-    const resolve = (outcome: HttpOutcome) => requests.labels({ route, outcome });
-    series = { allowed: resolve('allowed'), limited: resolve('limited'), skipped: resolve('skipped'), error: resolve('error') };
-    if (this.byRoute.size < this.maxRoutes) this.byRoute.set(route, series);
+  private route(routeId: string): RouteSeries {
+    let series = this.byRoute.get(routeId);
+    if (series === undefined) {
+      series = {};
+      if (this.byRoute.size < this.maxRoutes) this.byRoute.set(routeId, series);
+    }
     return series;
   }
-}
 
-function detachedRoute(route: string): RouteSeries {
-  const series = {} as RouteSeries;
-  for (const outcome of OUTCOMES) series[outcome] = new CounterSeries({ route, outcome });
-  return series;
+  private resolve(route: RouteSeries, routeId: string, outcome: HttpOutcome): CounterSeries {
+    const series = this.requests!.labels({ route: routeId, outcome });
+    route[outcome] = series;
+    return series;
+  }
 }

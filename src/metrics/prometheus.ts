@@ -36,18 +36,28 @@ export function metricsResponse(registry: MetricsRegistry = defaultRegistry, met
 }
 
 /**
+ * The framework-neutral scrape handler the adapters' `metricsRoute()` wrap: checks the registry once, then maps
+ * a request method to the response plan.
+ */
+export function metricsEndpoint(registry?: MetricsRegistry): (method: string) => ResponsePlan {
+  const source = checkRegistry(registry);
+  return (method) => {
+    try {
+      return metricsResponse(source, method);
+    } catch (error) {
+      return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Metrics export failed: ${String(error)}\n` };
+    }
+  };
+}
+
+/**
  * A plain node:http request handler serving the exposition, for `http.createServer(prometheusHandler())` on a
  * separate metrics port, or mounted on any path of a server that takes (req, res) handlers.
  */
 export function prometheusHandler(registry?: MetricsRegistry): (request: IncomingMessage, response: ServerResponse) => void {
-  const source = checkRegistry(registry);
+  const respond = metricsEndpoint(registry);
   return (request, response) => {
-    let plan: ResponsePlan;
-    try {
-      plan = metricsResponse(source, request.method ?? 'GET');
-    } catch (error) {
-      plan = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Metrics export failed: ${String(error)}\n` };
-    }
+    const plan = respond(request.method ?? 'GET');
     response.writeHead(plan.status, plan.headers);
     response.end(plan.body);
   };

@@ -47,13 +47,14 @@ describe('HttpInstruments', () => {
     http.request('/users/:id', 'allowed');
     http.request('/users/:id', 'limited');
     http.request(undefined, 'skipped');
-    const login = http.route('/login');
-    login.error.value++;
+    http.request('/login', 'failed_closed');
     const parsed = parsers[1]!.parse(registry.toPrometheus());
     expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/users/:id', outcome: 'allowed' })).toBe(2);
     expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/users/:id', outcome: 'limited' })).toBe(1);
-    expect(sampleValue(parsed, 'sluice_http_requests_total', { route: 'unmatched', outcome: 'skipped' })).toBe(1);
-    expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/login', outcome: 'error' })).toBe(1);
+    expect(sampleValue(parsed, 'sluice_http_requests_total', { route: 'none', outcome: 'skipped' })).toBe(1);
+    expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/login', outcome: 'failed_closed' })).toBe(1);
+    // Only outcomes seen get a series.
+    expect(registry.get('sluice_http_requests_total')!.series()).toHaveLength(4);
   });
 
   it('stays within the label cap when routes are unbounded', () => {
@@ -62,7 +63,7 @@ describe('HttpInstruments', () => {
     const http = new HttpInstruments(registry);
     for (let i = 0; i < 500; i++) http.request(`/raw/${i}`, 'allowed');
     const series = registry.get('sluice_http_requests_total')!.series();
-    expect(series.length).toBe(21);
+    expect(series.length).toBe(21); // 20 label sets + the overflow series
     const total = series.reduce((sum, s) => sum + ('value' in s ? s.value : 0), 0);
     expect(total).toBe(500);
     expect(warnings).toHaveLength(1);
