@@ -1,7 +1,10 @@
 /** The text exposition read back by two Prometheus text parsers: the strict one in test/support and parse-prometheus-text-format. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { memoryStore, metricsRegistry, tokenBucket } from '../../src/index.js';
+import express from 'express';
+import { metricsRoute, rateLimit } from '../../adapters/express/index.js';
+import { circuitBreaker, isCircuitOpenError, memoryStore, metricsRegistry, tokenBucket } from '../../src/index.js';
+import { listening } from '../adapters/drivers/driver.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { parseStrict, parsers, sampleValue } from '../support/prometheus-text.js';
 
@@ -104,6 +107,41 @@ describe.each(parsers)('Prometheus text exposition, read by the $name parser', (
     expect(parsed.samples.some((sample) => Object.values(sample.labels).some((value) => /10\.0\.0|alice|bob/.test(value)))).toBe(false);
     // limiter.metrics() is the plain per-limiter object, unchanged.
     expect(api.metrics()).toMatchObject({ accepted: 7, rejected: 5, acquisitions: 1, timeouts: 1, releases: 1, inFlight: 0 });
+  });
+});
+
+describe.each(parsers)('one registry after limiters, a breaker and HTTP requests, read by the $name parser', (parser) => {
+  it('holds every component\'s figures, value by value', async () => {
+    const registry = metricsRegistry();
+    const clock = new FakeClock(0);
+    const limiter = tokenBucket({ name: 'orders', rate: 2, per: '1h', store: memoryStore({ sweepInterval: 0 }), metrics: registry });
+    const breaker = circuitBreaker({ name: 'payments', failureThreshold: 1, resetTimeout: '1m', clock, metrics: registry });
+    const app = express();
+    app.post('/orders/:id', rateLimit({ limiter, metrics: registry }), async (_req, res) => {
+      try {
+        res.json(await breaker.execute(() => Promise.reject(new Error('payment service down'))));
+      } catch (error) {
+        res.status(isCircuitOpenError(error) ? 503 : 502).end();
+      }
+    });
+    app.get('/metrics', metricsRoute(registry));
+    const server = await listening(app.listen(0, '127.0.0.1'));
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${server.url}/orders/${i}`, { method: 'POST' })).status);
+      expect(statuses).toEqual([502, 503, 429]); // the call fails and opens the circuit; then refused; then limited
+      const parsed = parser.parse(await (await fetch(`${server.url}/metrics`)).text());
+      expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/orders/:id', outcome: 'allowed' })).toBe(2);
+      expect(sampleValue(parsed, 'sluice_http_requests_total', { route: '/orders/:id', outcome: 'limited' })).toBe(1);
+      expect(sampleValue(parsed, 'sluice_limiter_decisions_total', { limiter: 'orders', policy: 'orders', outcome: 'accepted' })).toBe(2);
+      expect(sampleValue(parsed, 'sluice_limiter_decisions_total', { limiter: 'orders', policy: 'orders', outcome: 'rejected' })).toBe(1);
+      expect(sampleValue(parsed, 'sluice_breaker_state', { breaker: 'payments', state: 'open' })).toBe(1);
+      expect(sampleValue(parsed, 'sluice_breaker_transitions_total', { breaker: 'payments', from: 'closed', to: 'open' })).toBe(1);
+      expect(sampleValue(parsed, 'sluice_breaker_rejections_total', { breaker: 'payments' })).toBe(1);
+      expect(sampleValue(parsed, 'sluice_breaker_call_seconds_count', { breaker: 'payments', outcome: 'failure' })).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
 
