@@ -18,6 +18,8 @@ import { CommandRunner, LuaScript, type RedisClient } from './redis-commands.js'
 import { escapeBraces, keyTag, slotOfTag } from './redis-keys.js';
 import type { DecideCall, StateView, Store } from './store.js';
 
+export type RedisStoreClock = 'redis' | 'client';
+
 export interface RedisStoreOptions {
   /** An ioredis `Redis` or `Cluster` client. The store never closes it. */
   client: Redis | Cluster;
@@ -27,7 +29,7 @@ export interface RedisStoreOptions {
    * Whose clock decides: 'redis' (default) reads Redis TIME inside the script, so app servers' clocks never
    * matter; 'client' uses the limiter's clock (`DecideCall.nowMs`), for replaying traces with a fake clock.
    */
-  clock?: 'redis' | 'client';
+  clock?: RedisStoreClock;
   /** The longest a call waits for Redis before it rejects with StoreUnavailableError. Default "1s". */
   timeout?: Duration;
   /** Most decisions sent in one script call (decisions issued in the same tick are batched). Default 128. */
@@ -37,8 +39,6 @@ export interface RedisStoreOptions {
   /** Told when Redis stops answering (warn, with the cause) and answers again (info); silent when unset. */
   logger?: Logger;
 }
-
-export type RedisStoreClock = 'redis' | 'client';
 
 /** In 'client' clock mode keys live this much longer than needed: tolerance for skew between app clocks. */
 export const CLIENT_CLOCK_TTL_SLACK_MS = 60_000;
@@ -108,12 +108,18 @@ export class RedisStore implements Store {
     }
     this.client = options.client;
     this.isCluster = (client as { isCluster?: boolean }).isCluster === true;
-    const prefix = options.prefix ?? '';
+    // null is a wrong value, not "use the default".
+    const prefix = options.prefix === undefined ? '' : options.prefix;
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) throw new ConfigError('prefix', 'a string without "{" or "}"', prefix);
     this.prefix = prefix;
-    this.clock = checkOneOf(options.clock ?? 'redis', 'clock', ['redis', 'client'] as const);
-    this.timeoutMs = parseDuration(options.timeout ?? 1_000, 'timeout');
-    this.maxBatchSize = checkNumber(options.maxBatchSize ?? 128, 'maxBatchSize', { integer: true, min: 1, exclusiveMin: false, max: 10_000 });
+    this.clock = checkOneOf(options.clock === undefined ? 'redis' : options.clock, 'clock', ['redis', 'client'] as const);
+    this.timeoutMs = parseDuration(options.timeout === undefined ? 1_000 : options.timeout, 'timeout');
+    this.maxBatchSize = checkNumber(options.maxBatchSize === undefined ? 128 : options.maxBatchSize, 'maxBatchSize', {
+      integer: true,
+      min: 1,
+      exclusiveMin: false,
+      max: 10_000,
+    });
     this.slackArg = this.clock === 'client' ? String(CLIENT_CLOCK_TTL_SLACK_MS) : '0';
     const instruments = new StoreInstruments(resolveMetrics(options.metrics), this.kind);
     this.logger = resolveLogger(options.logger);

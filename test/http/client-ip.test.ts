@@ -172,17 +172,17 @@ describe('spoofing', () => {
     );
   });
 
-  it('parses pathological headers in linear time', () => {
+  // No wall-clock bound here (CI is noisy; speed lives in the benchmarks): a parser that backtracked or rescanned
+  // a 1 MB header per hop would not finish within the test timeout, and garbage must end the walk at the peer.
+  it('ends the walk at the trusted peer on 1 MB pathological headers', () => {
     const resolver = createClientIpResolver({ trustProxy: true });
     const patterns = ['"\\', '\\"', ',', '"', '[', ':', 'for=', ';', ' ', '::ffff:', '1.'];
     for (const pattern of patterns) {
       const value = pattern.repeat(Math.ceil(1_000_000 / pattern.length));
-      const started = performance.now();
       for (let i = 0; i < 20; i++) {
-        resolver.key(facts('10.0.0.1', { 'x-forwarded-for': value }));
-        resolver.key(facts('10.0.0.1', { forwarded: value }));
+        expect(resolver.key(facts('10.0.0.1', { 'x-forwarded-for': value })), pattern).toBe('10.0.0.1');
+        expect(resolver.key(facts('10.0.0.1', { forwarded: value })), pattern).toBe('10.0.0.1');
       }
-      expect(performance.now() - started, pattern).toBeLessThan(1000);
     }
   });
 });

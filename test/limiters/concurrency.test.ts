@@ -105,6 +105,8 @@ describe('concurrency', () => {
             if (permits.length === 0) continue;
             const { permit, holder } = permits.splice(op.index % permits.length, 1)[0]!;
             holders = holders.filter((h) => h !== holder);
+            // The last holder gone, the key holds no state: lease order has nothing left to keep.
+            if (live().length === 0) lastExpiresAtMs = 0;
             await permit.release();
           } else if (op.kind === 'refund') {
             let left = op.cost;
@@ -114,6 +116,7 @@ describe('concurrency', () => {
               left -= freed;
             }
             holders = holders.filter((h) => h.cost > 1e-9);
+            if (live().length === 0) lastExpiresAtMs = 0;
             await limiter.refund('k', op.cost);
           } else {
             const free = max - inUse();

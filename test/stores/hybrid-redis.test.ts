@@ -382,7 +382,7 @@ describe('hybridStore fallback when Redis fails', () => {
   it('a stalled Redis costs one timeout; the decisions after it are local and fast', async () => {
     const own = await ownServer();
     const client = own.client({ retryStrategy: () => 10 });
-    const store = track(hybridStore({ remote: redisStore({ client, timeout: 100 }), probeInterval: 10, instances: 2 }));
+    const store = track(hybridStore({ remote: redisStore({ client, timeout: 1_000 }), probeInterval: 10, instances: 2 }));
     const limiter = tokenBucket({ rate: 1, per: '1h', burst: 1_000, store, name: uniqueName('stall') });
     expect((await limiter.consume('k')).degraded).toBeUndefined();
     own.pause();
@@ -390,11 +390,11 @@ describe('hybridStore fallback when Redis fails', () => {
       let startedAt = performance.now();
       const first = await limiter.consume('k');
       expect(first).toMatchObject({ allowed: true, degraded: true, limit: 500 });
-      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(95);
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(950);
       startedAt = performance.now();
       const later = await Promise.all(Array.from({ length: 500 }, () => limiter.consume('k')));
-      // 500 local decisions take far less than one timeout.
-      expect(performance.now() - startedAt).toBeLessThan(100);
+      // 500 local decisions together take well under one timeout: none of them waits for Redis.
+      expect(performance.now() - startedAt).toBeLessThan(500);
       expect(later.filter((d) => d.allowed)).toHaveLength(499);
       expect(later.every((d) => d.degraded)).toBe(true);
       expect(store.stats().fallbacks).toBe(1);
@@ -418,7 +418,8 @@ describe('hybridStore fallback when Redis fails', () => {
       const elapsedMs = performance.now() - startedAt;
       expect(decision).toMatchObject({ allowed: true, degraded: true });
       expect(elapsedMs).toBeGreaterThanOrEqual(95);
-      expect(elapsedMs).toBeLessThan(1_000);
+      // Far below the remote store's own 5 s timeout.
+      expect(elapsedMs).toBeLessThan(2_500);
       expect(isStoreUnavailableError(store.stats().lastError)).toBe(true);
       expect(String((store.stats().lastError as Error).message)).toMatch(/within 100 ms/);
     } finally {
@@ -578,7 +579,7 @@ describe('hybridStore key-value facet on Redis', () => {
     const own = await ownServer();
     const clock = new FakeClock(0);
     const store = track(
-      hybridStore({ remote: redisStore({ client: own.client({ retryStrategy: () => 10 }), timeout: 200 }), clock, probeInterval: '1h' }),
+      hybridStore({ remote: redisStore({ client: own.client({ retryStrategy: () => 10 }), timeout: 2_000 }), clock, probeInterval: '1h' }),
     );
     await store.set('cached', 'yes');
     await own.kill();
@@ -591,7 +592,8 @@ describe('hybridStore key-value facet on Redis', () => {
     await expect(store.set('cached', 'no')).rejects.toSatisfy(isStoreUnavailableError);
     await expect(store.incr('n')).rejects.toSatisfy(isStoreUnavailableError);
     await expect(store.delete('cached')).rejects.toSatisfy(isStoreUnavailableError);
-    expect(performance.now() - startedAt).toBeLessThan(50);
+    // All six answered without waiting for the 2 s remote timeout even once.
+    expect(performance.now() - startedAt).toBeLessThan(1_000);
     expect(await store.get('cached')).toBe('yes');
   });
 });

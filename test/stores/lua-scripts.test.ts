@@ -26,6 +26,17 @@ describe('Lua scripts', () => {
     expect(sha1(INCR_WITH_TTL_LUA)).toBe(INCR_WITH_TTL_SHA1);
   });
 
+  it('a twin with extra keys declares as many in Lua (extraKeys) as the store passes (keySuffixes)', () => {
+    for (const algorithm of LUA_ALGORITHMS) {
+      const declared = Number(/extraKeys = (\d+)/.exec(algorithm.lua)?.[1] ?? 0);
+      expect(declared, algorithm.name).toBe(algorithm.keySuffixes?.length ?? 0);
+    }
+    expect(LUA_ALGORITHMS.filter((algorithm) => algorithm.keySuffixes).map((algorithm) => algorithm.name).sort()).toEqual([
+      'concurrency',
+      'sliding-window-exact',
+    ]);
+  });
+
   it('Redis compiles the scripts and names them by the same SHA1', async () => {
     const client = server.client();
     expect(await client.script('LOAD', DECISION_SCRIPT.lua)).toBe(DECISION_SCRIPT_SHA1);

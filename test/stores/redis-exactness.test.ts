@@ -55,7 +55,7 @@ function startChild(params: object): { child: ChildProcess; ready: Promise<void>
 
 describe('redisStore exactness across processes', () => {
   it(`${CHILDREN} processes x ${CONSUMES_PER_CHILD} consumes on one key with limit ${LIMIT} admit exactly ${LIMIT}, every algorithm`, async () => {
-    const params = { port: server.port, runId: String(Date.now()), consumes: CONSUMES_PER_CHILD, limit: LIMIT, windowMs: WINDOW_MS, inFlight: 32 };
+    const params = { port: server.port, runId: String(Date.now()), children: CHILDREN, consumes: CONSUMES_PER_CHILD, limit: LIMIT, windowMs: WINDOW_MS, inFlight: 32 };
     const started = Array.from({ length: CHILDREN }, () => startChild(params));
     await Promise.all(started.map((s) => s.ready));
     // Every process is connected and waiting: start them together so they really contend.

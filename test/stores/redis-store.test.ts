@@ -415,6 +415,11 @@ describe('redisStore options', () => {
       [{ client, maxBatchSize: 1.5 }, 'maxBatchSize'],
       [{ client, prefix: 'a{b}' }, 'prefix'],
       [{ client, prefix: 3 }, 'prefix'],
+      [{ client, prefix: null }, 'prefix'],
+      [{ client, clock: null }, 'clock'],
+      [{ client, timeout: null }, 'timeout'],
+      [{ client, maxBatchSize: null }, 'maxBatchSize'],
+      [{ client: null }, 'client'],
       [{ client, timout: 5 }, 'redisStore.timout'],
       [{ client: server.client({ lazyConnect: true, keyPrefix: '{app}:' }) }, 'client'],
     ];

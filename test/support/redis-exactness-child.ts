@@ -1,7 +1,8 @@
 /**
  * One of many processes hammering one key per algorithm on a shared Redis (test/stores/redis-exactness.test.ts).
- * argv[2]: JSON { port, runId, consumes, limit, windowMs, inFlight }. Prints "ready", waits for "go" on stdin,
- * then prints one JSON line: { [algorithm]: { admitted, refused, degraded } }.
+ * argv[2]: JSON { port, runId, children, consumes, limit, windowMs, inFlight }. Prints "ready", waits for "go" on
+ * stdin, then prints one JSON line: { [algorithm]: { admitted, refused, degraded } }. Before each algorithm every
+ * process meets at a barrier in Redis, so no process runs ahead and takes a whole limit alone.
  */
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { LIMITER_CASES } from './limiter-cases.js';
 interface ChildParams {
   port: number;
   runId: string;
+  children: number;
   consumes: number;
   limit: number;
   windowMs: number;
@@ -40,11 +42,19 @@ async function hammer(consume: () => Promise<{ allowed: boolean; degraded?: bool
 }
 
 await new Promise<void>((resolve) => client.once('ready', () => resolve()));
+
+async function barrier(name: string): Promise<void> {
+  const key = `exactness-barrier:${params.runId}:${name}`;
+  await client.incr(key);
+  while (Number(await client.get(key)) < params.children) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
 process.stdout.write('ready\n');
 const lines = createInterface({ input: process.stdin });
 await new Promise<void>((resolve) => lines.once('line', () => resolve()));
 const results: Record<string, unknown> = {};
 for (const testCase of LIMITER_CASES) {
+  await barrier(testCase.algorithm);
   const limiter = testCase.make({
     store,
     limit: params.limit,

@@ -25,10 +25,18 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Synchronous: 'exit' handlers cannot wait. SIGKILL by PID, never by name.
-  process.on('exit', () => {
+  const cleanUp = () => {
     for (const child of liveProcesses) killQuietly(child);
     for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  };
+  process.on('exit', cleanUp);
+  // A signal ends the process without 'exit' handlers: clean up, then let the signal do what it would have done.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 function killQuietly(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -1,6 +1,7 @@
 /**
  * The frame of the decision script: helpers shared by the algorithm twins (before them) and the dispatcher that
- * runs groups of policies (after them). script.ts puts `ALGORITHMS[id] = <twin>` lines in between.
+ * runs groups of policies (after them). script.ts puts `ALGORITHMS[id] = function() return <twin> end` lines in
+ * between.
  *
  * KEYS: one key per policy of each group, in group order: `prefix:algorithm:name:{userKey}`. All keys of one
  *   script call share one Cluster slot (the store batches by slot).
@@ -51,8 +52,18 @@ local ALGORITHMS = {}
 `;
 
 export const DISPATCHER_MAIN = `
-for _, alg in pairs(ALGORITHMS) do
-  if alg.kind == 'numeric' then alg.format = '<' .. string.rep('d', alg.size + 1) end
+-- Algorithms are built when a call first uses them (building all of them would cost every call).
+local instances = {}
+local function algorithm(id)
+  local alg = instances[id]
+  if alg == nil then
+    local make = id and ALGORITHMS[id]
+    if make == nil then return nil end
+    alg = make()
+    if alg.kind == 'numeric' then alg.format = '<' .. string.rep('d', alg.size + 1) end
+    instances[id] = alg
+  end
+  return alg
 end
 local MAX_INTEGER = 9007199254740991
 local function num(x)
@@ -233,7 +244,7 @@ local policyAlgs, policyConfigs = {}, {}
 local policyCount = tonumber(ARGV[2])
 local argi = 3
 for p = 1, policyCount do
-  policyAlgs[p] = ALGORITHMS[tonumber(ARGV[argi])]
+  policyAlgs[p] = algorithm(tonumber(ARGV[argi]))
   local m, c = tonumber(ARGV[argi + 1]), {}
   for j = 1, m do c[j] = tonumber(ARGV[argi + 1 + j]) end
   policyConfigs[p] = c

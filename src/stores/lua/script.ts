@@ -46,7 +46,7 @@ export function composeDecisionScript(algorithms: readonly LuaAlgorithm[]): Deci
   const ids = new Map<AlgorithmName, number>();
   const byName = new Map<AlgorithmName, LuaAlgorithm>();
   algorithms.forEach((algorithm, index) => {
-    parts.push(`-- ${algorithm.name}\nALGORITHMS[${index + 1}] = ${algorithm.lua}\n`);
+    parts.push(`-- ${algorithm.name}\nALGORITHMS[${index + 1}] = function() return ${algorithm.lua} end\n`);
     ids.set(algorithm.name, index + 1);
     byName.set(algorithm.name, algorithm);
   });
@@ -58,7 +58,7 @@ export function composeDecisionScript(algorithms: readonly LuaAlgorithm[]): Deci
 export const DECISION_SCRIPT: DecisionScript = composeDecisionScript(LUA_ALGORITHMS);
 
 /** Pinned SHA1 of DECISION_SCRIPT (checked by test/stores/lua-scripts.test.ts): update it with the script. */
-export const DECISION_SCRIPT_SHA1 = '40c494a7d9f674ab9d11116a329844817ecca1e8';
+export const DECISION_SCRIPT_SHA1 = '475854514a845f69403744eec275e09dd99523fe';
 
 /**
  * INCRBY that sets an expiry only when it creates the key (the key-value facet's `incr(key, by, ttlMs)`).
