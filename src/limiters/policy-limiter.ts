@@ -343,7 +343,7 @@ export class PolicyLimiter implements Limiter {
   }
 
   private onStoreResult(result: Decision | Decision[]): Decision {
-    if (this.storeFailures.inFailureRun) {
+    if (this.logger !== undefined && this.storeFailures.inFailureRun) {
       this.storeFailures.success('info', 'sluice: the store answers again', () => ({
         event: 'store.recovered',
         component: 'limiter',

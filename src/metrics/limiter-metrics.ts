@@ -46,6 +46,8 @@ export interface LimiterMetricsLabels {
 
 export class LimiterInstruments {
   private readonly byPolicy: PolicySeries[];
+  /** The series of a single-policy limiter: no search per decision. */
+  private readonly single: PolicySeries | undefined;
   private readonly degradedAccepted: CounterSeries;
   private readonly degradedRejected: CounterSeries;
   private readonly storeErrors: CounterSeries;
@@ -72,6 +74,7 @@ export class LimiterInstruments {
         outcome: 'rejected',
       }),
     }));
+    this.single = this.byPolicy.length === 1 ? this.byPolicy[0] : undefined;
     const degradedHelp = 'Decisions made without the configured store (fail-open/closed, or a hybrid store fallback).';
     this.degradedAccepted = counter(LIMITER_METRICS.degraded, degradedHelp, ['limiter', 'outcome'], { limiter, outcome: 'accepted' });
     this.degradedRejected = counter(LIMITER_METRICS.degraded, degradedHelp, ['limiter', 'outcome'], { limiter, outcome: 'rejected' });
@@ -106,18 +109,16 @@ export class LimiterInstruments {
 
   /** One decision: accepted or rejected, by the policy that decided it; degraded when the store did not. */
   decided(decision: Decision): void {
+    const series = this.single ?? this.seriesOf(decision.policy);
+    if (decision.allowed) series.accepted.value++;
+    else series.rejected.value++;
+    if (decision.degraded === true) (decision.allowed ? this.degradedAccepted : this.degradedRejected).value++;
+  }
+
+  private seriesOf(policy: PolicyInfo): PolicySeries {
     const list = this.byPolicy;
-    let series = list[0]!;
-    if (list.length > 1) {
-      for (let i = 1; i < list.length; i++) if (list[i]!.info === decision.policy) series = list[i]!;
-    }
-    if (decision.allowed) {
-      series.accepted.value++;
-      if (decision.degraded) this.degradedAccepted.value++;
-    } else {
-      series.rejected.value++;
-      if (decision.degraded) this.degradedRejected.value++;
-    }
+    for (let i = 1; i < list.length; i++) if (list[i]!.info === policy) return list[i]!;
+    return list[0]!;
   }
 
   storeError(): void {
