@@ -21,9 +21,11 @@ async function measure(name: string, call: (i: number) => Promise<number>): Prom
   return best;
 }
 
-const breaker = circuitBreaker({ failureThreshold: 5, resetTimeout: '10s' });
+const breaker = circuitBreaker({ failureThreshold: 5, resetTimeout: '10s', metrics: false });
+const measured = circuitBreaker({ failureThreshold: 5, resetTimeout: '10s', name: 'bench' }); // metrics on (the default)
 const direct = await measure('direct', (i) => work(i));
 const sluice = await measure('sluice', (i) => breaker.execute(() => work(i)));
+const sluiceMetrics = await measure('+metrics', (i) => measured.execute(() => work(i)));
 
 let cockatiel: number | undefined;
 let opossum: number | undefined;
@@ -42,6 +44,6 @@ try {
 } catch (error) {
   console.log('opossum not installed:', (error as Error).message);
 }
-console.log(`overhead over direct: sluice ${(sluice - direct).toFixed(1)} ns` +
+console.log(`overhead over direct: sluice ${(sluice - direct).toFixed(1)} ns (with metrics ${(sluiceMetrics - direct).toFixed(1)} ns)` +
   (cockatiel === undefined ? '' : `, cockatiel ${(cockatiel - direct).toFixed(1)} ns`) +
   (opossum === undefined ? '' : `, opossum ${(opossum - direct).toFixed(1)} ns`));

@@ -128,3 +128,41 @@ export {
   type HybridStoreStats,
   type HybridMode,
 } from './stores/hybrid.js';
+export {
+  MetricsRegistry,
+  MetricFamily,
+  metricsRegistry,
+  defaultRegistry,
+  isMetricsRegistry,
+  DEFAULT_SECONDS_BUCKETS,
+  DEFAULT_MAX_LABEL_SETS,
+  OVERFLOW_LABEL_VALUE,
+  type AnyMetric,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramOptions,
+  type LabelValues,
+  type MetricOptions,
+  type MetricSnapshot,
+  type MetricType,
+  type MetricsOption,
+  type MetricsRegistryOptions,
+  type SeriesSnapshot,
+} from './metrics/registry.js';
+export { CounterSeries, GaugeSeries, HistogramSeries, type Labels } from './metrics/series.js';
+export {
+  bridgeToPromClient,
+  metricsEndpoint,
+  metricsResponse,
+  prometheusHandler,
+  PROMETHEUS_CONTENT_TYPE,
+  type PromClientBridge,
+  type PromClientBridgeOptions,
+  type PromClientRegistryLike,
+} from './metrics/prometheus.js';
+export type { Logger, LogFields, LogLevel, LogMethod } from './metrics/logger.js';
+export { LIMITER_METRICS } from './metrics/limiter-metrics.js';
+export { BREAKER_METRICS, BreakerInstruments, type BreakerCallOutcome, type BreakerStateName } from './metrics/breaker-metrics.js';
+export { HTTP_METRICS, HttpInstruments, NO_ROUTE, type HttpOutcome } from './metrics/http-metrics.js';
+export { HybridInstruments, STORE_METRICS, StoreInstruments } from './metrics/store-metrics.js';

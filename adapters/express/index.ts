@@ -8,7 +8,9 @@ import {
   createGuard,
   errorResponsePlan,
   joinHeaderValue,
+  metricsEndpoint,
   type ErrorMappingOptions,
+  type MetricsRegistry,
   type GuardResult,
   type RateLimitInfo,
   type RateLimitOptions,
@@ -108,4 +110,10 @@ export function rateLimitErrorHandler(options?: ErrorMappingOptions): ErrorReque
     if (plan === undefined) return next(error);
     send(res, plan);
   };
+}
+
+/** A Prometheus scrape route: `app.get('/metrics', metricsRoute())` (the default registry, or the one given). */
+export function metricsRoute(registry?: MetricsRegistry): RequestHandler {
+  const respond = metricsEndpoint(registry);
+  return (req: Request, res: Response) => send(res, respond(req.method), false);
 }

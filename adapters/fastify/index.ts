@@ -20,7 +20,9 @@ import {
   createGuard,
   errorResponsePlan,
   joinHeaderValue,
+  metricsEndpoint,
   type ErrorMappingOptions,
+  type MetricsRegistry,
   type Guard,
   type GuardResult,
   type RateLimitInfo,
@@ -138,6 +140,14 @@ export function rateLimitErrorHandler(options?: ErrorMappingOptions) {
     const plan = errorResponsePlan(error, mapping);
     if (plan === undefined) throw error;
     send(reply, plan);
+  };
+}
+
+/** A Prometheus scrape route: `fastify.get('/metrics', metricsRoute())` (the default registry, or the one given). */
+export function metricsRoute(registry?: MetricsRegistry) {
+  const respond = metricsEndpoint(registry);
+  return function sluiceMetrics(request: FastifyRequest, reply: FastifyReply): void {
+    send(reply, respond(request.method), false);
   };
 }
 

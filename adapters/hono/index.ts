@@ -12,7 +12,9 @@ import {
   createGuard,
   errorResponsePlan,
   isPolicyList,
+  metricsEndpoint,
   type ErrorMappingOptions,
+  type MetricsRegistry,
   type GuardResult,
   type RateLimitInfo,
   type RateLimitOptions,
@@ -121,4 +123,10 @@ export function rateLimitErrorHandler(options?: HonoErrorMappingOptions): ErrorH
     console.error(error);
     return c.text('Internal Server Error', 500);
   };
+}
+
+/** A Prometheus scrape route: `app.get('/metrics', metricsRoute())` (the default registry, or the one given). */
+export function metricsRoute(registry?: MetricsRegistry): (c: Context) => Response {
+  const respond = metricsEndpoint(registry);
+  return (c) => send(c, respond(c.req.method));
 }

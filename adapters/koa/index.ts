@@ -8,7 +8,9 @@ import {
   createGuard,
   errorResponsePlan,
   joinHeaderValue,
+  metricsEndpoint,
   type ErrorMappingOptions,
+  type MetricsRegistry,
   type GuardResult,
   type RateLimitOptions,
   type RequestFacts,
@@ -102,5 +104,13 @@ export function rateLimitErrorHandler(options?: ErrorMappingOptions): Middleware
       if (plan === undefined) throw error;
       send(ctx, plan);
     }
+  };
+}
+
+/** A Prometheus scrape route: `router.get('/metrics', metricsRoute())` (the default registry, or the one given). */
+export function metricsRoute(registry?: MetricsRegistry): Middleware {
+  const respond = metricsEndpoint(registry);
+  return function sluiceMetrics(ctx: Context): void {
+    send(ctx, respond(ctx.method), false);
   };
 }

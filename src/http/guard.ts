@@ -16,6 +16,9 @@ import {
   isRateLimitExceededError,
 } from '../errors.js';
 import type { Decision, FailMode, Limiter, PolicyInfo } from '../limiters/limiter.js';
+import { HttpInstruments, NO_ROUTE, type HttpOutcome } from '../metrics/http-metrics.js';
+import { log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
 import { checkFunction, checkKnownOptions, checkNumber, checkOneOf, checkString } from '../options.js';
 import type { Store } from '../stores/store.js';
 import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
@@ -128,12 +131,20 @@ export interface RateLimitOptions<Req = unknown> {
   clock?: Clock;
   /** Receives one-time warnings (e.g. a forwarding header arriving while trustProxy is off). */
   warn?: (message: string) => void;
+  /** Where requests are counted by route and outcome: default registry, another, or false. See docs/metrics.md. */
+  metrics?: MetricsOption;
+  /**
+   * Receives a debug line per refused request (key, method, path, route, policy, cost, remaining, retryAfterMs),
+   * and the guard's error warning instead of the console. Silent when unset.
+   */
+  logger?: Logger;
 }
 
 export const GUARD_OPTION_NAMES = [
   'limiter', 'key', 'trustProxy', 'clientIpHeader', 'ipv6Subnet', 'cost', 'skip', 'allowlist', 'include', 'exclude',
   'headers', 'failMode', 'timeout', 'onError', 'message', 'onLimited', 'shadow', 'skipSuccessfulRequests',
   'skipFailedRequests', 'blockFor', 'onNearLimit', 'nearLimitThreshold', 'onExceeded', 'scope', 'clock', 'warn',
+  'metrics', 'logger',
 ] as const;
 
 /** The guard's answer. `plan` set: send it and stop. Otherwise set `headers`, expose `info`, go on. */
@@ -147,6 +158,8 @@ export interface GuardResult {
 
 /** Not limited (excluded, skipped, allowlisted, or every limiter failed open). */
 export const PASS: GuardResult = Object.freeze({ plan: undefined, headers: undefined, info: undefined, onResponse: undefined });
+/** PASS because no limiter could decide (counted apart from skipped requests). */
+const FAILED_OPEN: GuardResult = Object.freeze({ ...PASS });
 
 export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
@@ -179,6 +192,8 @@ export class Guard<Req = unknown> {
   private readonly fastPath: boolean;
   readonly options: RateLimitOptions<Req>;
   private warned = false;
+  private readonly http: HttpInstruments;
+  private readonly logger: Logger | undefined;
 
   constructor(options: RateLimitOptions<Req>, extraOptionNames: readonly string[] = []) {
     checkKnownOptions(options, 'rateLimit', [...GUARD_OPTION_NAMES, ...extraOptionNames]);
@@ -229,6 +244,8 @@ export class Guard<Req = unknown> {
     if (typeof this.clock !== 'object' || typeof this.clock.now !== 'function') {
       throw new ConfigError('clock', 'a Clock with now() and sleep()', options.clock);
     }
+    this.http = new HttpInstruments(resolveMetrics(options.metrics));
+    this.logger = resolveLogger(options.logger);
     this.fastPath =
       this.limiters?.length === 1 &&
       this.box === undefined &&
@@ -239,6 +256,66 @@ export class Guard<Req = unknown> {
 
   /** Evaluates one request. Throws (or rejects) only with errors of the user's own callbacks (key, skip, cost...). */
   evaluate(facts: RequestFacts, request: Req): GuardResult | Promise<GuardResult> {
+    let result: GuardResult | Promise<GuardResult>;
+    try {
+      result = this.evaluateRequest(facts, request);
+    } catch (error) {
+      this.http.request(facts.routeId, 'error');
+      throw error;
+    }
+    if (!isPromise(result)) return this.counted(facts, result);
+    return result.then(
+      (settled) => this.counted(facts, settled),
+      (error: unknown) => {
+        this.http.request(facts.routeId, 'error');
+        throw error;
+      },
+    );
+  }
+
+  /** Counts the request by route and outcome, and logs a refusal. */
+  private counted(facts: RequestFacts, result: GuardResult): GuardResult {
+    const outcome = outcomeOf(result);
+    this.http.request(facts.routeId, outcome);
+    if (this.logger !== undefined && (outcome === 'limited' || outcome === 'shadow_limited' || outcome === 'failed_closed')) {
+      this.logRefusal(facts, result, outcome);
+    }
+    return result;
+  }
+
+  private logRefusal(facts: RequestFacts, result: GuardResult, outcome: HttpOutcome): void {
+    const info = result.info;
+    log(
+      this.logger!,
+      'debug',
+      {
+        event: `http.${outcome}`,
+        component: 'http',
+        method: facts.method,
+        path: facts.path,
+        route: facts.routeId ?? NO_ROUTE,
+        ...(info === undefined
+          ? {}
+          : {
+              key: info.key,
+              policy: info.policy.name,
+              cost: info.cost,
+              limit: info.limit,
+              remaining: info.remaining,
+              retryAfterMs: info.retryAfterMs,
+              blocked: info.blocked,
+            }),
+        ...(result.plan === undefined ? {} : { status: result.plan.status }),
+      },
+      outcome === 'limited'
+        ? 'sluice: request limited'
+        : outcome === 'shadow_limited'
+          ? 'sluice: request would be limited (shadow mode)'
+          : 'sluice: no limiter could decide; request refused (failMode closed)',
+    );
+  }
+
+  private evaluateRequest(facts: RequestFacts, request: Req): GuardResult | Promise<GuardResult> {
     if (this.paths !== undefined && !this.paths(facts.path)) return PASS;
     if (this.skip !== undefined) {
       const skipped = this.skip(request);
@@ -368,7 +445,9 @@ export class Guard<Req = unknown> {
     if (onError === undefined) {
       if (!this.warned) {
         this.warned = true;
-        console.warn(`sluice: rate limiting failed (${describeError(error)}); pass onError to handle this. Further errors are not logged.`);
+        const message = `sluice: rate limiting failed (${describeError(error)}); pass onError to handle this. Further errors are not logged.`;
+        if (this.logger !== undefined) log(this.logger, 'warn', { event: 'http.error', component: 'http', error: describeError(error) }, message);
+        else console.warn(message);
       }
       return;
     }
@@ -502,10 +581,10 @@ class Evaluation<Req> {
     const guard = this.guard;
     if (this.failed) {
       this.refundAdmitted();
-      return guard.shadow ? PASS : failClosedPlan();
+      return guard.shadow ? FAILED_OPEN : failClosedPlan();
     }
     const decisions = this.decisions;
-    if (decisions.length === 0) return PASS;
+    if (decisions.length === 0) return FAILED_OPEN;
     if (!this.refused) {
       const driving = decisions.length === 1 ? decisions[0]! : mostRestrictive(decisions);
       const info = this.info(decisions, driving, false);
@@ -647,6 +726,14 @@ function violatedPolicies(decisions: readonly Decision[]): string[] {
     if (!decision.allowed && !names.includes(decision.policy.name)) names.push(decision.policy.name);
   }
   return names;
+}
+
+/** How a request went, for the requests metric. */
+function outcomeOf(result: GuardResult): HttpOutcome {
+  const info = result.info;
+  if (result.plan !== undefined) return info === undefined ? 'failed_closed' : 'limited';
+  if (info === undefined) return result === FAILED_OPEN ? 'failed_open' : 'skipped';
+  return info.allowed ? 'allowed' : 'shadow_limited';
 }
 
 function failClosedPlan(): GuardResult {

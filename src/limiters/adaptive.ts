@@ -3,6 +3,8 @@
  * multiplied down after a window with too many errors (or too slow), stepped up after a clean window.
  */
 import { ConfigError } from '../errors.js';
+import { adaptiveRateGauge } from '../metrics/limiter-metrics.js';
+import type { GaugeSeries } from '../metrics/series.js';
 import { checkKnownOptions, checkNumber } from '../options.js';
 import { parseDuration, type Duration } from '../time.js';
 import { COMMON_OPTION_NAMES, type CommonLimiterOptions, type LimiterStats, type Policy, type PolicyInfo } from './limiter.js';
@@ -59,6 +61,7 @@ export class AdaptiveLimiter extends PolicyLimiter {
   private errors = 0;
   private latencyTotalMs = 0;
   private latencyCount = 0;
+  private readonly rateGauge: GaugeSeries;
 
   constructor(
     settings: LimiterSettings,
@@ -68,6 +71,7 @@ export class AdaptiveLimiter extends PolicyLimiter {
     initialRate: number,
   ) {
     super(settings, [policy]);
+    this.rateGauge = adaptiveRateGauge(settings.metrics, settings.name);
     this.rate = initialRate;
     this.applyRate();
   }
@@ -128,6 +132,7 @@ export class AdaptiveLimiter extends PolicyLimiter {
     config.burst = burst;
     this.info.limit = burst;
     this.info.windowMs = (burst / this.rate) * this.rule.perMs;
+    this.rateGauge.value = this.rate;
   }
 }
 

@@ -50,6 +50,9 @@ export function composite(...limiters: PolicyLimiter[]): PolicyLimiter {
     failMode: limiters.some((limiter) => limiter.failMode === 'closed') ? ('closed' as const) : ('open' as const),
     name: [...new Set(limiters.map((limiter) => limiter.name))].join('+'),
     prefix: '',
+    // Decisions are recorded and logged where the first member's are.
+    metrics: first.metricsRegistry,
+    logger: first.logger,
   };
   return new PolicyLimiter(settings, policies);
 }

@@ -183,9 +183,13 @@ export interface CommonLimiterOptions {
   clock?: Clock;
   /** What to answer when the store cannot: admit ('open', default) or refuse ('closed'). */
   failMode?: FailMode;
+  /** Where to record metrics: default the process-wide registry; a registry of your own; or false for none. */
+  metrics?: import('../metrics/registry.js').MetricsOption;
+  /** Receives structured log lines (refusals at debug, store failures at error); silent when unset. */
+  logger?: import('../metrics/logger.js').Logger;
 }
 
-export const COMMON_OPTION_NAMES = ['store', 'name', 'prefix', 'clock', 'failMode'] as const;
+export const COMMON_OPTION_NAMES = ['store', 'name', 'prefix', 'clock', 'failMode', 'metrics', 'logger'] as const;
 
 export function newStepOutcome(): StepOutcome {
   return { allowed: false, remaining: 0, resetMs: 0, retryAfterMs: 0, waitMs: 0 };

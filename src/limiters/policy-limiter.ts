@@ -4,6 +4,9 @@
  */
 import { ConfigError, RateLimitExceededError, StoreUnavailableError, isSluiceError } from '../errors.js';
 import { checkKnownOptions, checkOneOf, checkString } from '../options.js';
+import { LimiterInstruments } from '../metrics/limiter-metrics.js';
+import { FailureRunLog, describeError, log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsRegistry } from '../metrics/registry.js';
 import { defaultStore } from '../stores/memory.js';
 import type { DecideCall, Store } from '../stores/store.js';
 import { parseDuration, systemClock, type Clock } from '../time.js';
@@ -40,6 +43,10 @@ export interface LimiterSettings {
   failMode: FailMode;
   name: string;
   prefix: string;
+  /** Undefined: metrics off (limiterSettings() resolves the default registry). */
+  metrics?: MetricsRegistry;
+  /** Undefined: silent. */
+  logger?: Logger;
 }
 
 /** Validates the options every limiter takes; `extra` names the constructor's own options. */
@@ -64,6 +71,8 @@ export function limiterSettings(
     failMode: checkOneOf(options?.failMode === undefined ? 'open' : options.failMode, 'failMode', ['open', 'closed'] as const),
     name: options?.name === undefined ? defaultName : checkString(options.name, 'name'),
     prefix: options?.prefix === undefined ? 'sluice' : checkString(options.prefix, 'prefix'),
+    metrics: resolveMetrics(options?.metrics),
+    logger: resolveLogger(options?.logger),
   };
 }
 
@@ -146,6 +155,11 @@ export class PolicyLimiter implements Limiter {
   /** The policies whose units are held until released; a permit's release frees only these. */
   private readonly slotPolicies: readonly Policy[];
   private readonly holdsSlots: boolean;
+  private readonly instruments: LimiterInstruments;
+  /** The registry this limiter records into (undefined: metrics off); a composite of it records there too. */
+  readonly metricsRegistry: MetricsRegistry | undefined;
+  readonly logger: Logger | undefined;
+  private readonly storeFailures: FailureRunLog;
   private readonly counts = {
     accepted: 0,
     rejected: 0,
@@ -173,12 +187,19 @@ export class PolicyLimiter implements Limiter {
     this.single = policyList.length === 1 ? policyList[0] : undefined;
     this.slotPolicies = policyList.filter((policy) => policy.algorithm.kind === 'object' && policy.algorithm.holdsSlots === true);
     this.holdsSlots = behaviour.holdsSlots === true || this.slotPolicies.length > 0;
-    this.onDecision = this.onDecision.bind(this);
+    this.instruments = new LimiterInstruments(settings.metrics, { limiter: this.name, store: this.store.kind }, this.policies);
+    this.metricsRegistry = settings.metrics;
+    this.logger = settings.logger;
+    this.storeFailures = new FailureRunLog(settings.logger, () => this.clock.now());
+    this.onStoreResult = this.onStoreResult.bind(this);
     this.onStoreError = this.onStoreError.bind(this);
   }
 
   decide(key: string, cost = 1): Decision | Promise<Decision> {
-    return this.run(checkKey(key), checkCost(cost), 0, this.holdsSlots ? nextToken() : '');
+    const decision = this.run(checkKey(key), checkCost(cost), 0, this.holdsSlots ? nextToken() : '');
+    if (this.logger === undefined) return decision;
+    if (decision instanceof Promise) return decision.then((settled) => this.logRefusal(key, cost, settled, 'rate_limit.refused'));
+    return this.logRefusal(key, cost, decision, 'rate_limit.refused');
   }
 
   consume(key: string, cost = 1): Promise<Decision> {
@@ -226,7 +247,9 @@ export class PolicyLimiter implements Limiter {
           slept = true;
           await this.clock.sleep(decision.waitMs, signal);
         }
-        if (slept) this.recordWait(this.clock.now() - startMs);
+        const waitedMs = slept ? this.clock.now() - startMs : 0;
+        if (slept) this.recordWait(waitedMs);
+        this.instruments.acquired(waitedMs);
         this.counts.acquisitions++;
         this.counts.inFlight++;
         return this.permit(key, cost, token);
@@ -234,7 +257,11 @@ export class PolicyLimiter implements Limiter {
       const waitMs = decision.retryAfterMs;
       const leftMs = deadlineMs - this.clock.now();
       if (!Number.isFinite(waitMs) || this.waitsInVain(decision, leftMs)) {
-        if (Number.isFinite(waitMs)) this.counts.timeouts++;
+        if (Number.isFinite(waitMs)) {
+          this.counts.timeouts++;
+          this.instruments.timedOut();
+        }
+        if (this.logger) this.logRefusal(key, cost, decision, 'rate_limit.acquire_refused');
         throw new RateLimitExceededError({
           key,
           limit: decision.limit,
@@ -311,8 +338,43 @@ export class PolicyLimiter implements Limiter {
     } catch (error) {
       return this.onStoreError(error);
     }
-    if (result instanceof Promise) return result.then(this.onDecision, this.onStoreError);
+    if (result instanceof Promise) return result.then(this.onStoreResult, this.onStoreError);
+    return this.onStoreResult(result);
+  }
+
+  private onStoreResult(result: Decision | Decision[]): Decision {
+    if (this.logger !== undefined && this.storeFailures.inFailureRun) {
+      this.storeFailures.success('info', 'sluice: the store answers again', () => ({
+        event: 'store.recovered',
+        component: 'limiter',
+        limiter: this.name,
+        store: this.store.kind,
+      }));
+    }
     return this.onDecision(result);
+  }
+
+  /** A structured debug line for a refusal: who, which policy, how much was asked and when to come back. */
+  private logRefusal(key: string, cost: number, decision: Decision, event: string): Decision {
+    if (decision.allowed || this.logger === undefined) return decision;
+    log(
+      this.logger,
+      'debug',
+      {
+        event,
+        component: 'limiter',
+        limiter: this.name,
+        key,
+        policy: decision.policy.name,
+        cost,
+        limit: decision.limit,
+        remaining: decision.remaining,
+        retryAfterMs: decision.retryAfterMs,
+        ...(decision.degraded ? { degraded: true } : {}),
+      },
+      event === 'rate_limit.refused' ? 'sluice: request refused' : 'sluice: acquire gave up',
+    );
+    return decision;
   }
 
   private onDecision(result: Decision | Decision[]): Decision {
@@ -320,15 +382,25 @@ export class PolicyLimiter implements Limiter {
     if (decision.allowed) this.counts.accepted++;
     else this.counts.rejected++;
     if (decision.degraded) this.counts.degraded++;
+    this.instruments.decided(decision);
     return decision;
   }
 
   private onStoreError(error: unknown): Decision {
     if (isSluiceError(error) && error.code === 'CONFIG') throw error;
     this.counts.storeErrors++;
+    this.instruments.storeError();
     const cause = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('Store failed', { cause: error });
     this.lastStoreError = cause;
     const open = this.failMode === 'open';
+    this.storeFailures.failure('error', `sluice: the store failed; failing ${open ? 'open (admitting)' : 'closed (refusing)'}`, () => ({
+      event: 'store.failure',
+      component: 'limiter',
+      limiter: this.name,
+      store: this.store.kind,
+      failMode: this.failMode,
+      cause: describeError(error),
+    }));
     const policy = this.policyList[0]!.info;
     return this.onDecision({
       allowed: open,
@@ -359,6 +431,7 @@ export class PolicyLimiter implements Limiter {
       released = true;
       this.counts.releases++;
       this.counts.inFlight--;
+      this.instruments.released();
       // Only slot-holding policies get units back: a finished call must not refund the tokens of a rate policy.
       if (this.slotPolicies.length === 0) return;
       const nowMs = this.clock.now();
@@ -367,6 +440,7 @@ export class PolicyLimiter implements Limiter {
       } catch (error) {
         // Release never throws (it runs in `finally` and `await using`): the lease frees the slot instead.
         this.counts.storeErrors++;
+        this.instruments.storeError();
         this.lastStoreError = error instanceof StoreUnavailableError ? error : new StoreUnavailableError('Store failed', { cause: error });
       } finally {
         this.wake(key, false);

@@ -5,6 +5,9 @@
 import { CircuitOpenError, ConfigError, isCircuitOpenError, isRateLimitExceededError } from '../errors.js';
 import { checkFunction, checkKnownOptions, checkNumber, checkString } from '../options.js';
 import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
+import { BreakerInstruments } from '../metrics/breaker-metrics.js';
+import { log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
 import { EventList, makeDisposer, type Disposer } from './events.js';
 import { consecutiveFailures } from './strategies/consecutive-failures.js';
 import { isBreakerStrategy, type BreakerStrategy, type StrategySnapshot } from './strategies/strategy.js';
@@ -87,6 +90,10 @@ export interface CircuitBreakerOptions {
   /** For logs and metrics. Default "circuit-breaker". */
   name?: string;
   clock?: Clock;
+  /** Where to record metrics (state, transitions, rejections, call latency): default registry, another, or false. */
+  metrics?: MetricsOption;
+  /** Receives a structured line on every state change; silent when unset. */
+  logger?: Logger;
 }
 
 export interface CircuitBreakerStats {
@@ -145,6 +152,8 @@ const OPTION_NAMES = [
   'backoff',
   'name',
   'clock',
+  'metrics',
+  'logger',
 ] as const;
 
 /** sluice's own refusals: the call never reached the dependency, so it says nothing about its health. */
@@ -190,6 +199,9 @@ export class CircuitBreaker {
   private readonly successThreshold: number;
   private readonly timeoutMs: number;
   private readonly isFailure: (error: unknown) => boolean;
+  /** Undefined when metrics are off: then the closed-state path reads no clock. */
+  private readonly instruments: BreakerInstruments | undefined;
+  private readonly logger: Logger | undefined;
 
   private readonly stateChanges = new EventList<StateChangeEvent>();
   private readonly successes = new EventList<SuccessEvent>(() => this.updateFastPath());
@@ -232,6 +244,9 @@ export class CircuitBreaker {
     this.maxOpenMs = backoff.maxMs;
     this.name = options.name === undefined ? 'circuit-breaker' : checkString(options.name, 'name');
     this.clock = checkClock(options.clock ?? systemClock);
+    const registry = resolveMetrics(options.metrics);
+    this.instruments = registry ? new BreakerInstruments(registry, this.name, 'closed', this.clock) : undefined;
+    this.logger = resolveLogger(options.logger);
     strategiesInUse.add(this.strategy);
 
     this.onStateChange = this.stateChanges.subscribe;
@@ -255,6 +270,7 @@ export class CircuitBreaker {
   execute<T>(fn: BreakerCall<T>, signal?: AbortSignal): Promise<T> {
     if (this.stateCode === CLOSED && this.fastPath && signal === undefined) {
       this.counts.calls++;
+      if (this.instruments !== undefined) return this.executeTimed(fn, this.instruments);
       let promise: Promise<T>;
       try {
         promise = Promise.resolve(fn(NEVER_ABORTED));
@@ -317,22 +333,48 @@ export class CircuitBreaker {
     };
   }
 
+  /** The closed-state path with metrics on: the same, plus the call's duration by outcome. */
+  private executeTimed<T>(fn: BreakerCall<T>, instruments: BreakerInstruments): Promise<T> {
+    const startMs = instruments.now();
+    let promise: Promise<T>;
+    try {
+      promise = Promise.resolve(fn(NEVER_ABORTED));
+    } catch (error) {
+      this.recordClosedError(error);
+      return Promise.reject(error);
+    }
+    promise.then(
+      () => {
+        this.onClosedSuccess();
+        instruments.call((instruments.now() - startMs) / 1000, 'success');
+      },
+      (error: unknown) => {
+        const outcome = this.recordClosedError(error);
+        if (outcome !== 'ignored') instruments.call((instruments.now() - startMs) / 1000, outcome);
+      },
+    );
+    return promise;
+  }
+
   private onClosedSuccess(): void {
     this.counts.successes++;
     if (this.stateCode === CLOSED) this.strategy.success(this.strategy.usesClock ? this.clock.now() : 0);
   }
 
-  private recordClosedError(error: unknown): void {
+  /** Counts an error of a closed-state call; says how it counted (for the call-duration metric). */
+  private recordClosedError(error: unknown): 'failure' | 'success' | 'ignored' {
     if (isLocalRefusal(error)) {
       this.counts.ignored++;
+      return 'ignored';
     } else if (this.countsAsFailure(error)) {
       this.counts.failures++;
       if (this.stateCode === CLOSED && this.strategy.failure(this.strategy.usesClock ? this.clock.now() : 0)) {
         this.transition(OPEN, 'failures');
       }
-    } else {
-      this.onClosedSuccess();
+      return 'failure';
     }
+    this.onClosedSuccess();
+    return 'success';
   }
 
   /** Every path but the minimal one: admission in every state, timeouts, caller signals, timed events. */
@@ -343,12 +385,15 @@ export class CircuitBreaker {
     this.counts.calls++;
     const timed = this.successes.count > 0 || this.failures.count > 0;
     const startMs = timed ? this.clock.now() : 0;
+    const instruments = this.instruments;
+    const metricStartMs = instruments ? instruments.now() : 0;
     let timedOut = false;
     try {
       const value = await this.run(fn, signal, () => {
         timedOut = true;
         this.counts.timeouts++;
       });
+      instruments?.call((instruments.now() - metricStartMs) / 1000, 'success');
       this.recordSuccess(trial, epoch, timed ? this.clock.now() - startMs : 0);
       return value;
     } catch (error) {
@@ -356,8 +401,10 @@ export class CircuitBreaker {
         this.counts.ignored++;
         if (trial && epoch === this.epoch) this.trialsInFlight--;
       } else if (this.countsAsFailure(error)) {
+        instruments?.call((instruments.now() - metricStartMs) / 1000, timedOut ? 'timeout' : 'failure');
         this.recordFailure(error, trial, epoch, timed ? this.clock.now() - startMs : 0, timedOut);
       } else {
+        instruments?.call((instruments.now() - metricStartMs) / 1000, 'success');
         this.recordSuccess(trial, epoch, timed ? this.clock.now() - startMs : 0);
       }
       throw error;
@@ -389,6 +436,7 @@ export class CircuitBreaker {
   private reject(retryAfterMs: number, message?: string): CircuitOpenError {
     const error = new CircuitOpenError(retryAfterMs, message);
     this.counts.rejections++;
+    this.instruments?.rejected();
     if (this.rejections.count > 0) this.rejections.emit({ error, state: this.state });
     return error;
   }
@@ -492,9 +540,31 @@ export class CircuitBreaker {
       this.openedAtMs = this.clock.now();
     }
     this.updateFastPath();
+    this.instruments?.stateChanged(STATE_NAMES[from]!, STATE_NAMES[to]!);
+    if (this.logger) this.logStateChange(STATE_NAMES[from]!, STATE_NAMES[to]!, reason, openMs);
     if (this.stateChanges.count > 0) {
       this.stateChanges.emit({ from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, reason, ...(openMs === undefined ? {} : { openMs }) });
     }
+  }
+
+  /** Opening (or isolating) is a warning; closing and half-opening are news. */
+  private logStateChange(from: CircuitState, to: CircuitState, reason: StateChangeReason, openMs: number | undefined): void {
+    const failing = to === 'open' || to === 'isolated';
+    log(
+      this.logger!,
+      failing ? 'warn' : 'info',
+      {
+        event: 'breaker.state_change',
+        component: 'breaker',
+        breaker: this.name,
+        from,
+        to,
+        reason,
+        ...(openMs === undefined ? {} : { openMs }),
+        failures: this.counts.failures,
+      },
+      `sluice: circuit "${this.name}" ${to === 'half-open' ? 'half-open: trying a call' : to}`,
+    );
   }
 
   private updateFastPath(): void {

@@ -10,6 +10,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ConfigError, StoreUnavailableError, isConfigError } from '../errors.js';
 import type { Decision, Policy, PolicyInfo } from '../limiters/limiter.js';
+import { describeError, log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
+import { HybridInstruments } from '../metrics/store-metrics.js';
 import { checkFunction, checkKnownOptions, checkNumber } from '../options.js';
 import { makeDisposer, type Disposer } from '../resilience/events.js';
 import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
@@ -48,6 +51,13 @@ export interface HybridStoreOptions {
   onFallback?: (cause: unknown) => void;
   /** Called when the probe finds the remote answering again and decisions go back to it. */
   onRecover?: () => void;
+  /**
+   * Where deny-cache hits, fallback decisions and the fallback flag are recorded (and, with `redis`, the Redis
+   * store's round trips): default registry, another, or false.
+   */
+  metrics?: MetricsOption;
+  /** Told when decisions move to the fallback (warn, with the cause) and back to the remote (info). */
+  logger?: Logger;
 }
 
 /** Where decisions are made now. */
@@ -89,6 +99,8 @@ const OPTION_NAMES = [
   'clock',
   'onFallback',
   'onRecover',
+  'metrics',
+  'logger',
 ] as const;
 
 /** The key the probe asks about when the remote has no `ping()`. */
@@ -176,6 +188,9 @@ export class HybridStore implements Store {
     probeFailures: 0,
   };
   private lastError: unknown;
+  private readonly instruments: HybridInstruments;
+  private readonly logger: Logger | undefined;
+  private fallbackSinceMs = 0;
 
   constructor(options: HybridStoreOptions) {
     checkKnownOptions(options, 'hybridStore', OPTION_NAMES);
@@ -188,9 +203,16 @@ export class HybridStore implements Store {
       throw new ConfigError('clock', 'a Clock with now() and sleep()', options.clock);
     }
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
+    const registry = resolveMetrics(options.metrics);
+    this.instruments = new HybridInstruments(registry, this.kind);
+    this.logger = resolveLogger(options.logger);
     if (options.redis !== undefined) {
       if (!isRedisClient(options.redis)) throw new ConfigError('redis', 'an ioredis Redis or Cluster client', options.redis);
-      this.remote = new RedisStore({ client: options.redis, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+      this.remote = new RedisStore({
+        client: options.redis,
+        ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+        metrics: registry ?? false,
+      });
       this.ownsRemote = true;
       this.raceMs = undefined;
     } else {
@@ -262,6 +284,7 @@ export class HybridStore implements Store {
     const cached = this.deny?.find(policy, key, call);
     if (cached !== undefined) {
       this.counts.denyCacheHits++;
+      this.instruments.denyCacheHit();
       return cached;
     }
     if (this.currentMode === 'fallback') return this.decideLocally(policy, key, call);
@@ -282,6 +305,7 @@ export class HybridStore implements Store {
     const cached = this.deny?.findAll(policies, key, call);
     if (cached !== undefined) {
       this.counts.denyCacheHits++;
+      this.instruments.denyCacheHit();
       return cached;
     }
     if (this.currentMode === 'fallback') return this.decideAllLocally(policies, key, call);
@@ -430,6 +454,16 @@ export class HybridStore implements Store {
     if (this.currentMode === 'fallback') return;
     this.currentMode = 'fallback';
     this.counts.fallbacks++;
+    this.instruments.setFallbackActive(true);
+    if (this.logger) {
+      this.fallbackSinceMs = this.clock.now();
+      log(
+        this.logger,
+        'warn',
+        { event: 'hybrid.fallback', component: 'store', store: this.kind, instances: this.instances, cause: describeError(cause) },
+        'sluice: the remote store is not answering; deciding locally (limits divided by instances) until it does',
+      );
+    }
     for (const listener of [...this.fallbackListeners]) {
       try {
         listener(cause);
@@ -444,6 +478,15 @@ export class HybridStore implements Store {
     if (this.currentMode === 'remote') return;
     this.currentMode = 'remote';
     this.counts.recoveries++;
+    this.instruments.setFallbackActive(false);
+    if (this.logger) {
+      log(
+        this.logger,
+        'info',
+        { event: 'hybrid.return', component: 'store', store: this.kind, fallbackMs: this.clock.now() - this.fallbackSinceMs },
+        'sluice: the remote store answers again; decisions go back to it',
+      );
+    }
     this.stopProbe();
     for (const listener of [...this.recoverListeners]) {
       try {
@@ -458,6 +501,7 @@ export class HybridStore implements Store {
 
   private decideLocally(policy: Policy, key: string, call: DecideCall): Decision {
     this.counts.fallbackDecisions++;
+    this.instruments.fallbackDecision();
     const decision = this.local.decide(this.localPolicy(policy), key, call);
     if (decision.allowed) this.noteLocalHolder([policy], call);
     return degraded(decision, policy.info);
@@ -465,6 +509,7 @@ export class HybridStore implements Store {
 
   private decideAllLocally(policies: readonly Policy[], key: string, call: DecideCall): Decision[] {
     this.counts.fallbackDecisions++;
+    this.instruments.fallbackDecision();
     const decisions = this.local.decideAll(this.localPolicies(policies), key, call);
     if (decisions.every((decision) => decision.allowed)) this.noteLocalHolder(policies, call);
     return decisions.map((decision, index) => degraded(decision, policies[index]!.info));

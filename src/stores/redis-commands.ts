@@ -9,7 +9,9 @@
  */
 import { Command } from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
 import { StoreUnavailableError } from '../errors.js';
+import type { StoreInstruments } from '../metrics/store-metrics.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -100,6 +102,8 @@ export class CommandRunner {
     private readonly timeoutMs: number,
     /** Told after every call whether Redis answered (true) or is out (false, with the cause). */
     private readonly onHealth: (answered: boolean, cause?: unknown) => void,
+    /** Records each round trip's time and outcome (see docs/metrics.md). */
+    private readonly instruments?: StoreInstruments,
   ) {}
 
   /**
@@ -112,15 +116,18 @@ export class CommandRunner {
       this.seenReady = true;
     } else if (this.seenReady || !CONNECTING.has(status)) {
       const error = new StoreUnavailableError(`Redis is not connected (client status "${status}")`);
+      this.instruments?.error();
       this.onHealth(false, error);
       return Promise.reject(error);
     }
+    const startMs = this.instruments ? performance.now() : 0;
     return new Promise((resolve, reject) => {
       const attempt: Attempt = { abandoned: false };
       const fail = (cause: unknown, message: string): void => {
         if (attempt.abandoned) return;
         attempt.abandoned = true;
         clearTimeout(timer);
+        this.instruments?.roundTrip((performance.now() - startMs) / 1000, true);
         if (isOutage(cause)) this.onHealth(false, cause);
         else this.onHealth(true);
         reject(new StoreUnavailableError(message, { cause }));
@@ -136,6 +143,7 @@ export class CommandRunner {
             if (attempt.abandoned) return;
             attempt.abandoned = true;
             clearTimeout(timer);
+            this.instruments?.roundTrip((performance.now() - startMs) / 1000);
             this.onHealth(true);
             resolve(reply);
           },

@@ -8,6 +8,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
 import type { Decision, Policy, PolicyInfo } from '../limiters/limiter.js';
+import { describeError, log, resolveLogger, type Logger } from '../metrics/logger.js';
+import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
+import { StoreInstruments } from '../metrics/store-metrics.js';
 import { checkKnownOptions, checkNumber, checkOneOf } from '../options.js';
 import { parseDuration, type Duration } from '../time.js';
 import { DECISION_SCRIPT, INCR_WITH_TTL_LUA, sha1 } from './lua/script.js';
@@ -31,6 +34,10 @@ export interface RedisStoreOptions {
   timeout?: Duration;
   /** Most decisions sent in one script call (decisions issued in the same tick are batched). Default 128. */
   maxBatchSize?: number;
+  /** Where round trips (count, time) and errors are recorded: default registry, another, or false. */
+  metrics?: MetricsOption;
+  /** Told when Redis stops answering (warn, with the cause) and answers again (info); silent when unset. */
+  logger?: Logger;
 }
 
 /** In 'client' clock mode keys live this much longer than needed: tolerance for skew between app clocks. */
@@ -83,11 +90,13 @@ export class RedisStore implements Store {
   private flushScheduled = false;
   private readonly availabilityListeners = new Set<(available: boolean, cause?: unknown) => void>();
   private isAvailable = true;
+  private readonly logger: Logger | undefined;
+  private unavailableSinceMs = 0;
   private lastFailure: unknown;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
-    checkKnownOptions(options, 'redisStore', ['client', 'prefix', 'clock', 'timeout', 'maxBatchSize']);
+    checkKnownOptions(options, 'redisStore', ['client', 'prefix', 'clock', 'timeout', 'maxBatchSize', 'metrics', 'logger']);
     if (options === undefined) throw new ConfigError('redisStore', 'an options object with a client', options);
     const client = options.client as unknown as Partial<RedisClient> | undefined;
     if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function' || typeof client.status !== 'string') {
@@ -112,7 +121,9 @@ export class RedisStore implements Store {
       max: 10_000,
     });
     this.slackArg = this.clock === 'client' ? String(CLIENT_CLOCK_TTL_SLACK_MS) : '0';
-    this.runner = new CommandRunner(this.client, this.timeoutMs, (answered, cause) => this.setAvailable(answered, cause));
+    const instruments = new StoreInstruments(resolveMetrics(options.metrics), this.kind);
+    this.logger = resolveLogger(options.logger);
+    this.runner = new CommandRunner(this.client, this.timeoutMs, (answered, cause) => this.setAvailable(answered, cause), instruments);
   }
 
   // Availability, for wrappers such as a hybrid store and for health checks.
@@ -369,10 +380,21 @@ export class RedisStore implements Store {
     }
   }
 
+  /** One line per flip, not per failed call: the limiters log their own failMode answers. */
+  private logAvailability(available: boolean, cause: unknown): void {
+    if (!available) {
+      this.unavailableSinceMs = Date.now();
+      log(this.logger!, 'warn', { event: 'store.unavailable', component: 'store', store: this.kind, cause: describeError(cause) }, 'sluice: Redis is not answering');
+    } else {
+      log(this.logger!, 'info', { event: 'store.available', component: 'store', store: this.kind, outageMs: Date.now() - this.unavailableSinceMs }, 'sluice: Redis answers again');
+    }
+  }
+
   private setAvailable(available: boolean, cause?: unknown): void {
     if (!available) this.lastFailure = cause;
     if (available === this.isAvailable) return;
     this.isAvailable = available;
+    if (this.logger) this.logAvailability(available, cause);
     for (const listener of [...this.availabilityListeners]) {
       try {
         listener(available, cause);
