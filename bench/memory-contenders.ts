@@ -19,6 +19,8 @@ export interface MemoryParams {
   api?: 'consume' | 'decide';
   /** For sluice: the memory store's maxKeys. */
   maxKeys?: number;
+  /** For sluice: false turns the limiter's metrics off (they are on by default, into the default registry). */
+  metrics?: false;
 }
 
 /** A limit no run reaches: every decision admits. */
@@ -38,14 +40,17 @@ interface Call<T> {
  * Options per sluice limiter: limits that admit everything, with refill slow enough that each key keeps its state
  * (a store drops a state once it is back to fresh, which would turn "1M tracked keys" into a churn of new keys).
  */
-export const SLUICE_LIMITERS: Record<string, (store: Sluice.MemoryStore) => Sluice.Limiter> = {
-  tokenBucket: (store) => sluice.tokenBucket({ rate: 1, per: '1s', burst: LIMIT, store }),
-  gcra: (store) => sluice.gcra({ rate: 1, per: '1s', burst: LIMIT, store }),
-  leakyBucket: (store) => sluice.leakyBucket({ rate: 1, per: '1s', capacity: LIMIT, mode: 'police', store }),
-  fixedWindow: (store) => sluice.fixedWindow({ limit: LIMIT, window: WINDOW_MS, store }),
-  slidingWindow: (store) => sluice.slidingWindow({ limit: LIMIT, window: WINDOW_MS, precision: 'approximate', store }),
+/** Options every sluice contender passes on (metrics: false for the metrics-off contender). */
+type Extra = { metrics?: false };
+
+export const SLUICE_LIMITERS: Record<string, (store: Sluice.MemoryStore, extra: Extra) => Sluice.Limiter> = {
+  tokenBucket: (store, extra) => sluice.tokenBucket({ rate: 1, per: '1s', burst: LIMIT, store, ...extra }),
+  gcra: (store, extra) => sluice.gcra({ rate: 1, per: '1s', burst: LIMIT, store, ...extra }),
+  leakyBucket: (store, extra) => sluice.leakyBucket({ rate: 1, per: '1s', capacity: LIMIT, mode: 'police', store, ...extra }),
+  fixedWindow: (store, extra) => sluice.fixedWindow({ limit: LIMIT, window: WINDOW_MS, store, ...extra }),
+  slidingWindow: (store, extra) => sluice.slidingWindow({ limit: LIMIT, window: WINDOW_MS, precision: 'approximate', store, ...extra }),
   // A log of every admitted call in the window: a 100 ms window keeps one hot key's log to what 100 ms admits.
-  slidingWindowExact: (store) => sluice.slidingWindow({ limit: LIMIT, window: '100ms', precision: 'exact', store }),
+  slidingWindowExact: (store, extra) => sluice.slidingWindow({ limit: LIMIT, window: '100ms', precision: 'exact', store, ...extra }),
 };
 
 /** What each sluice contender is, for the notes. */
@@ -161,9 +166,9 @@ export function bareMap({ keyCount }: MemoryParams): Contender {
   return awaitedLoop(call, keyCount, heapMeasure(call));
 }
 
-export function sluiceLimiter({ keyCount, algorithm = 'tokenBucket', api = 'consume', maxKeys }: MemoryParams): Contender {
+export function sluiceLimiter({ keyCount, algorithm = 'tokenBucket', api = 'consume', maxKeys, metrics }: MemoryParams): Contender {
   const store = sluice.memoryStore(maxKeys === undefined ? {} : { maxKeys });
-  const limiter = SLUICE_LIMITERS[algorithm]!(store);
+  const limiter = SLUICE_LIMITERS[algorithm]!(store, metrics === false ? { metrics: false } : {});
   const call: Call<Sluice.Decision> = { decide: (key) => limiter.consume(key), admitted: (decision) => decision.allowed };
   const measure: Contender['measure'] = (name, args) => {
     if (name === 'heapPerKey') return heapPerKey(call, (args as { count: number }).count);
