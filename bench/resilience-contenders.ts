@@ -41,8 +41,9 @@ export function cockatielRetryPolicy(): Contender {
   return loop(() => policy.execute(work));
 }
 
-export function sluiceBreaker(): Contender {
-  const breaker = sluice.circuitBreaker({ failureThreshold: 5, resetTimeout: '10s' });
+/** Metrics are on by default (each call timed into a histogram); `metrics: false` measures the breaker alone. */
+export function sluiceBreaker({ metrics }: { metrics?: false }): Contender {
+  const breaker = sluice.circuitBreaker({ failureThreshold: 5, resetTimeout: '10s', ...(metrics === false ? { metrics } : {}) });
   return loop(() => breaker.execute(work));
 }
 
