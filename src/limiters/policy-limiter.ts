@@ -152,6 +152,8 @@ export class PolicyLimiter implements Limiter {
   readonly clock: Clock;
   readonly failMode: FailMode;
   private readonly single: Policy | undefined;
+  /** The single policy when decisions can take decideSync(): a synchronous store, no held slots, no logger. */
+  private readonly syncSingle: Policy | undefined;
   /** The policies whose units are held until released; a permit's release frees only these. */
   private readonly slotPolicies: readonly Policy[];
   private readonly holdsSlots: boolean;
@@ -190,12 +192,14 @@ export class PolicyLimiter implements Limiter {
     this.instruments = new LimiterInstruments(settings.metrics, { limiter: this.name, store: this.store.kind }, this.policies);
     this.metricsRegistry = settings.metrics;
     this.logger = settings.logger;
+    this.syncSingle = this.store.synchronous && !this.holdsSlots && this.logger === undefined ? this.single : undefined;
     this.storeFailures = new FailureRunLog(settings.logger, () => this.clock.now());
     this.onStoreResult = this.onStoreResult.bind(this);
     this.onStoreError = this.onStoreError.bind(this);
   }
 
   decide(key: string, cost = 1): Decision | Promise<Decision> {
+    if (this.syncSingle !== undefined) return this.decideSync(this.syncSingle, checkKey(key), checkCost(cost));
     const decision = this.run(checkKey(key), checkCost(cost), 0, this.holdsSlots ? nextToken() : '');
     if (this.logger === undefined) return decision;
     if (decision instanceof Promise) return decision.then((settled) => this.logRefusal(key, cost, settled, 'rate_limit.refused'));
@@ -327,6 +331,20 @@ export class PolicyLimiter implements Limiter {
       storeErrors: c.storeErrors,
       degraded: c.degraded,
     };
+  }
+
+  /**
+   * One policy on a synchronous store (the memory store), no slots, no logger: the same decision as run() without
+   * its promise and failure-run branches, kept small so the JIT can inline the whole decision into the caller.
+   */
+  private decideSync(policy: Policy, key: string, cost: number): Decision {
+    let decision: Decision;
+    try {
+      decision = this.store.decide(policy, key, { nowMs: this.clock.now(), cost, maxWaitMs: 0, token: '' }) as Decision;
+    } catch (error) {
+      return this.onStoreError(error);
+    }
+    return this.onDecision(decision);
   }
 
   /** One store call for every policy; store failures become a fail-open or fail-closed decision. */
