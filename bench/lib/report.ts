@@ -98,6 +98,8 @@ function byComparison(rows: readonly Row[]): Map<string, Row[]> {
 interface Table {
   header: string[];
   body: string[][];
+  /** Columns of text (left-aligned in markdown); the others hold figures (right-aligned). Default: the first. */
+  textColumns?: number;
 }
 
 function comparisonTable(rows: readonly Row[]): Table {
@@ -138,7 +140,7 @@ function comparisonTable(rows: readonly Row[]): Table {
 const verdict = (pass: boolean | null) => (pass === null ? 'not measured' : pass ? 'PASS' : 'FAIL');
 
 function goalsTable(goals: readonly Goal[]): Table {
-  return { header: ['goal', 'measured', 'result'], body: goals.map((g) => [g.text, g.measured, verdict(g.pass)]) };
+  return { header: ['goal', 'measured', 'result'], body: goals.map((g) => [g.text, g.measured, verdict(g.pass)]), textColumns: 3 };
 }
 
 function textTable({ header, body }: Table): string {
@@ -147,11 +149,11 @@ function textTable({ header, body }: Table): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-function markdownTable({ header, body }: Table): string {
+function markdownTable({ header, body, textColumns = 1 }: Table): string {
   const escape = (cell: string) => cell.replace(/\|/g, '\\|');
   return [
     `| ${header.map(escape).join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((_, i) => (i < textColumns ? '---' : '---:')).join(' | ')} |`,
     ...body.map((row) => `| ${row.map(escape).join(' | ')} |`),
   ].join('\n');
 }
@@ -191,7 +193,7 @@ export function generatedMarkdown(results: readonly GroupResult[]): string {
   return [
     '## Goals',
     '',
-    markdownTable({ header: ['group', 'goal', 'measured', 'result'], body: goals }),
+    markdownTable({ header: ['group', 'goal', 'measured', 'result'], body: goals, textColumns: 4 }),
     '',
     '## Figures',
     '',
