@@ -12,6 +12,7 @@ import {
   createGuard,
   errorResponsePlan,
   isPolicyList,
+  joinHeaderValue,
   metricsEndpoint,
   type ErrorMappingOptions,
   type MetricsRegistry,
@@ -37,13 +38,24 @@ export type RateLimitMiddleware = MiddlewareHandler<RateLimitEnv> & {
   resetKey(key: string): Promise<void>;
 };
 
-/** What @hono/node-server's getConnInfo reads, without importing it (so web runtimes need no Node package). */
-function nodeConnInfo(c: Context): ConnInfo {
-  const env = c.env as { server?: { incoming?: NodeIncoming }; incoming?: NodeIncoming } | undefined;
-  const incoming = env?.server?.incoming ?? env?.incoming;
-  return { remote: { address: incoming?.socket?.remoteAddress } };
+type NodeIncoming = { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> };
+type NodeOutgoing = {
+  headersSent: boolean;
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): void;
+  removeHeader(name: string): void;
+};
+type NodeBindings = { incoming?: NodeIncoming; outgoing?: NodeOutgoing };
+
+/** @hono/node-server's bindings (what its getConnInfo reads), found without importing it. */
+function nodeBindings(c: Context): NodeBindings | undefined {
+  const env = c.env as (NodeBindings & { server?: NodeBindings }) | undefined;
+  return env?.server ?? env;
 }
-type NodeIncoming = { socket?: { remoteAddress?: string } };
+
+function nodeConnInfo(c: Context): ConnInfo {
+  return { remote: { address: nodeBindings(c)?.incoming?.socket?.remoteAddress } };
+}
 
 class HonoFacts implements RequestFacts {
   constructor(
@@ -59,8 +71,12 @@ class HonoFacts implements RequestFacts {
   get socketAddress(): string | undefined {
     return this.connInfo(this.c).remote.address;
   }
+  // On Node, the request's own header object: c.req.header() would build a web Request just to read it.
   header(name: string): string | undefined {
-    return this.c.req.header(name);
+    const headers = nodeBindings(this.c)?.incoming?.headers;
+    if (headers === undefined) return this.c.req.header(name);
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
   }
   /** A handler on a concrete route; middleware mounted with a wildcard (app.use('*')) counts as global. */
   get routeId(): string | undefined {
@@ -70,9 +86,28 @@ class HonoFacts implements RequestFacts {
   }
 }
 
-/** Appended values read back joined with ", " (Headers semantics), as joinHeaderValue joins them elsewhere. */
+/**
+ * Appended values read back joined with ", " (Headers semantics), as joinHeaderValue joins them elsewhere. A list an
+ * earlier guard put on the Node response (setPassHeaders) moves into the joined value, so the two do not collide.
+ */
 function setHeaders(c: Context, headers: Record<string, string>): void {
-  for (const name in headers) c.header(name, headers[name], { append: isPolicyList(headers[name]!) });
+  const outgoing = nodeBindings(c)?.outgoing;
+  for (const name in headers) {
+    const earlier = outgoing?.headersSent === false ? outgoing.getHeader(name) : undefined;
+    if (earlier !== undefined) outgoing!.removeHeader(name);
+    c.header(name, joinHeaderValue(earlier, headers[name]!), { append: isPolicyList(headers[name]!) });
+  }
+}
+
+/**
+ * The rate-limit headers of an admitted request. On Node they go straight to the ServerResponse, whose writeHead
+ * merges them with the handler's Response: a Hono Headers object per request costs more than the limit itself.
+ * (Not for our own responses: their Content-Type would lose to the Response's default.)
+ */
+function setPassHeaders(c: Context, headers: Record<string, string>): void {
+  const outgoing = nodeBindings(c)?.outgoing;
+  if (outgoing === undefined || outgoing.headersSent) return setHeaders(c, headers);
+  for (const name in headers) outgoing.setHeader(name, joinHeaderValue(outgoing.getHeader(name), headers[name]!));
 }
 
 function send(c: Context, plan: ResponsePlan): Response {
@@ -83,7 +118,7 @@ function send(c: Context, plan: ResponsePlan): Response {
 async function apply(result: GuardResult, c: Context, next: () => Promise<void>): Promise<Response | void> {
   if (result.info !== undefined) c.set('rateLimit', result.info);
   if (result.plan !== undefined) return send(c, result.plan);
-  if (result.headers !== undefined) setHeaders(c, result.headers);
+  if (result.headers !== undefined) setPassHeaders(c, result.headers);
   const onResponse = result.onResponse;
   if (onResponse === undefined) return next();
   try {
