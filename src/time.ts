@@ -59,3 +59,24 @@ export function parseDuration(value: unknown, field: string, { allowZero = false
   }
   return ms;
 }
+
+/**
+ * Settles like `pending`, or rejects with `onTimeout()` after `ms` of real time (an unref'd timer, so a pending race
+ * never keeps the process alive). For bounding calls to a store that may hang.
+ */
+export function withTimeout<T>(pending: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref?.();
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

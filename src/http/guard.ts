@@ -21,7 +21,7 @@ import { log, resolveLogger, type Logger } from '../metrics/logger.js';
 import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
 import { checkFunction, checkKnownOptions, checkNumber, checkOneOf, checkString } from '../options.js';
 import type { Store } from '../stores/store.js';
-import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
+import { parseDuration, systemClock, withTimeout, type Clock, type Duration } from '../time.js';
 import type { ClientIpOptions, ClientIpResolver, RequestFacts, ResponsePlan } from './facts.js';
 import { createClientIpResolver } from './client-ip.js';
 import {
@@ -460,23 +460,7 @@ export class Guard<Req = unknown> {
 
   timeout<T>(pending: Promise<T>): Promise<T> {
     if (this.timeoutMs === Infinity) return pending;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new StoreUnavailableError(`The limiter did not answer within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      timer.unref?.();
-      pending.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return withTimeout(pending, this.timeoutMs, () => new StoreUnavailableError(`The limiter did not answer within ${this.timeoutMs} ms`));
   }
 
   policyHeaderValue(limiters: readonly Limiter[]): string | undefined {

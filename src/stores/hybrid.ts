@@ -15,7 +15,7 @@ import { resolveMetrics, type MetricsOption } from '../metrics/registry.js';
 import { HybridInstruments } from '../metrics/store-metrics.js';
 import { checkFunction, checkKnownOptions, checkNumber } from '../options.js';
 import { makeDisposer, type Disposer } from '../resilience/events.js';
-import { parseDuration, systemClock, type Clock, type Duration } from '../time.js';
+import { parseDuration, systemClock, withTimeout, type Clock, type Duration } from '../time.js';
 import { DenyCache } from './deny-cache.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
@@ -620,20 +620,7 @@ export class HybridStore implements Store {
   private race<T>(result: T | Promise<T>): T | Promise<T> {
     const limitMs = this.raceMs;
     if (limitMs === undefined || !(result instanceof Promise)) return result;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreUnavailableError(`The remote store did not answer within ${limitMs} ms`)), limitMs);
-      timer.unref();
-      result.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return withTimeout(result, limitMs, () => new StoreUnavailableError(`The remote store did not answer within ${limitMs} ms`));
   }
 }
 
