@@ -12,6 +12,7 @@ import { slidingWindowExactAlgorithm, type RequestLog } from '../../src/limiters
 import { tokenBucketAlgorithm } from '../../src/limiters/token-bucket.js';
 import type { Store } from '../../src/stores/store.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { expectStepBackGrantsNothing } from '../support/clock-step-back.js';
 import { EffectiveTime, clockMoves, costs, trace } from '../support/traces.js';
 
 interface Case {
@@ -55,18 +56,7 @@ describe.each(cases)('$label', (testCase) => {
             clock.set(clock.now() + deltaMs);
             await limiter.consume('k', cost);
           }
-          let refusal = await limiter.consume('k');
-          for (let i = 0; refusal.allowed && i <= 2 * LIMIT; i++) refusal = await limiter.consume('k');
-          expect(refusal.allowed).toBe(false);
-          const exhaustedAtMs = clock.now();
-          const before = await limiter.stats('k');
-          for (const { backMs, cost } of backSteps) {
-            clock.set(exhaustedAtMs - backMs);
-            expect((await limiter.consume('k', cost)).allowed).toBe(false);
-          }
-          clock.set(exhaustedAtMs);
-          expect(await limiter.stats('k')).toEqual(before);
-          expect(await limiter.consume('k')).toMatchObject({ allowed: false, retryAfterMs: refusal.retryAfterMs });
+          await expectStepBackGrantsNothing(limiter, clock, backSteps, 2 * LIMIT);
         },
       ),
       { numRuns: 150 },

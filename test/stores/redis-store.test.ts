@@ -17,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { CLIENT_CLOCK_TTL_SLACK_MS } from '../../src/stores/redis.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { expectStepBackGrantsNothing } from '../support/clock-step-back.js';
 import { LIMITER_CASES } from '../support/limiter-cases.js';
 import { numericState, startRedis, type RedisServer } from '../support/redis.js';
 
@@ -128,18 +129,7 @@ describe('redisStore decisions', () => {
               clock.set(clock.now() + advanceMs);
               await limiter.consume('k', cost);
             }
-            let refusal = await limiter.consume('k');
-            for (let i = 0; refusal.allowed && i <= 8; i++) refusal = await limiter.consume('k');
-            expect(refusal.allowed).toBe(false);
-            const exhaustedAtMs = clock.now();
-            const before = await limiter.stats('k');
-            for (const { backMs, cost } of backSteps) {
-              clock.set(exhaustedAtMs - backMs);
-              expect((await limiter.consume('k', cost)).allowed).toBe(false);
-            }
-            clock.set(exhaustedAtMs);
-            expect(await limiter.stats('k')).toEqual(before);
-            expect(await limiter.consume('k')).toMatchObject({ allowed: false, retryAfterMs: refusal.retryAfterMs });
+            await expectStepBackGrantsNothing(limiter, clock, backSteps, 8);
           },
         ),
         { numRuns: 25 },
