@@ -13,7 +13,7 @@ import {
   type StateChangeEvent,
 } from '../../src/index.js';
 import { FakeClock, flushMicrotasks } from '../support/fake-clock.js';
-import { failOnUnhandledRejections } from './unhandled.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 failOnUnhandledRejections();
 

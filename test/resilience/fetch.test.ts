@@ -13,7 +13,7 @@ import {
   type RateLimitedFetchOptions,
 } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { failOnUnhandledRejections } from './unhandled.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 failOnUnhandledRejections();
 

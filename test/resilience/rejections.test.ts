@@ -14,7 +14,7 @@ import {
   withRetry,
 } from '../../src/index.js';
 import { FakeClock, flushMicrotasks } from '../support/fake-clock.js';
-import { failOnUnhandledRejections } from './unhandled.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 const unhandled = failOnUnhandledRejections();
 

@@ -12,7 +12,7 @@ import {
   type RetryOptions,
 } from '../../src/index.js';
 import { FakeClock, flushMicrotasks } from '../support/fake-clock.js';
-import { failOnUnhandledRejections } from './unhandled.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 failOnUnhandledRejections();
 

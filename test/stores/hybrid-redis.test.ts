@@ -3,7 +3,7 @@
  * commandstats), decisions fall back to scaled local limits when Redis is killed or stalls and return after a
  * restart, the key-value facet reads and writes through a local cache.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import {
 import { FakeClock } from '../support/fake-clock.js';
 import { LIMITER_CASES } from '../support/limiter-cases.js';
 import { findFreePort, startRedis, type RedisServer } from '../support/redis.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 let server: RedisServer;
 let admin: Redis;
@@ -30,30 +31,21 @@ let nameCounter = 0;
 const uniqueName = (label: string) => `hybrid-${label}-${process.pid}-${nameCounter++}`;
 const stores: HybridStore[] = [];
 const extraServers: RedisServer[] = [];
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+// Registered before the afterEach below, so it runs after it (hooks stack): stores are closed before the check.
+failOnUnhandledRejections({ settleMs: 20 });
 
 beforeAll(async () => {
   server = await startRedis();
   admin = server.client();
-  process.on('unhandledRejection', onUnhandled);
 });
 
 afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
   await server?.stop();
-});
-
-beforeEach(() => {
-  unhandled.length = 0;
 });
 
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
   for (const extra of extraServers.splice(0)) await extra.stop();
-  // Give stray promises a chance to surface before checking.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(unhandled).toEqual([]);
 });
 
 function track(store: HybridStore): HybridStore {

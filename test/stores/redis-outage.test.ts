@@ -1,34 +1,23 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { isStoreUnavailableError, redisStore, tokenBucket, type Decision, type PolicyLimiter, type RedisStore } from '../../src/index.js';
 import { numericState, startRedis, type RedisServer } from '../support/redis.js';
+import { failOnUnhandledRejections } from '../support/unhandled.js';
 
 const TIMEOUT_MS = 250;
 /** Scheduling noise allowed on top of the timeout on a loaded 2-core machine. */
 const LATENCY_MARGIN_MS = 250;
 
 let server: RedisServer;
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
+// Give stray promises of timed-out calls a chance to surface before checking.
+failOnUnhandledRejections({ settleMs: 20 });
 
 beforeAll(async () => {
   server = await startRedis();
-  process.on('unhandledRejection', onUnhandled);
 });
 
 afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
   await server?.stop();
-});
-
-beforeEach(() => {
-  unhandled.length = 0;
-});
-
-afterEach(async () => {
-  // Give stray promises a chance to surface before checking.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(unhandled).toEqual([]);
 });
 
 interface Sample {
