@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gcra, memoryStore, tokenBucket } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { EffectiveTime, clockMoves, costs, trace } from '../support/traces.js';
+import { clockMoves, costs, trace, expectWithinRateBound } from '../support/traces.js';
 
 const setup = (options: { rate: number; per?: number | string; burst?: number }) => {
   const clock = new FakeClock(1_000_000);
@@ -76,18 +76,7 @@ describe('gcra', () => {
         trace(clockMoves(400), costs(5, { fractional: true }), 200),
         async (rate, burst, steps) => {
           const { clock, limiter } = setup({ rate, per: 1000, burst });
-          let startMs = clock.now();
-          const time = new EffectiveTime();
-          let latestMs = startMs;
-          let admitted = 0;
-          for (const { deltaMs, cost } of steps) {
-            clock.set(clock.now() + deltaMs);
-            startMs = Math.min(startMs, clock.now());
-            if (!(await limiter.consume('k', cost)).allowed) continue;
-            admitted += cost;
-            latestMs = Math.max(latestMs, time.admitted(clock.now()));
-            expect(admitted).toBeLessThanOrEqual(burst + (rate * (latestMs - startMs)) / 1000 + 1e-6);
-          }
+          await expectWithinRateBound(limiter, clock, steps, { rate, perMs: 1000, burst });
         },
       ),
       { numRuns: 300 },

@@ -1,5 +1,6 @@
 /** Random request traces for property tests: clock moves (forward, and sometimes back) with a cost per call. */
 import fc from 'fast-check';
+import { expect } from 'vitest';
 
 export interface TraceStep {
   /** How far the clock moves before this call; negative when it steps back. */
@@ -51,4 +52,28 @@ export function unitsInWindow(calls: readonly { atMs: number; cost: number }[], 
   let units = 0;
   for (const call of calls) if (call.atMs > endMs - windowMs && call.atMs <= endMs) units += call.cost;
   return units;
+}
+
+/**
+ * Replays `steps` on key "k" and checks after every admission that the units admitted never exceed
+ * burst + rate x (latest effective time - earliest clock reading): the bound of a token bucket and of GCRA.
+ */
+export async function expectWithinRateBound(
+  limiter: { consume(key: string, cost: number): Promise<{ allowed: boolean }> },
+  clock: { now(): number; set(nowMs: number): void },
+  steps: readonly TraceStep[],
+  { rate, perMs, burst }: { rate: number; perMs: number; burst: number },
+): Promise<void> {
+  let startMs = clock.now();
+  let latestMs = startMs;
+  const time = new EffectiveTime();
+  let admitted = 0;
+  for (const { deltaMs, cost } of steps) {
+    clock.set(clock.now() + deltaMs);
+    startMs = Math.min(startMs, clock.now());
+    if (!(await limiter.consume('k', cost)).allowed) continue;
+    admitted += cost;
+    latestMs = Math.max(latestMs, time.admitted(clock.now()));
+    expect(admitted).toBeLessThanOrEqual(burst + (rate * (latestMs - startMs)) / perMs + 1e-6);
+  }
 }
